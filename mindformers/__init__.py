@@ -1,0 +1,15 @@
+"""mindformers: pre-train, fine-tune, evaluate and run transformer models from YAML on MindSpore."""
+__version__ = '1.0.0'
+
+from mindformers.tools import logger as _logger_module  # noqa: F401  (creates the logger first)
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType, MindFormerConfig
+from mindformers.core import *  # noqa: F401,F403
+from mindformers.core.context import build_context, init_context
+from mindformers.dataset import *  # noqa: F401,F403
+from mindformers.models import *  # noqa: F401,F403
+from mindformers.generation import GenerationConfig
+from mindformers.wrapper import MFTrainOneStepCell, build_wrapper
+from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, ParallelContextConfig,
+                                 CausalLanguageModelingTrainer, build_trainer)
+from mindformers.mindformer_book import MindFormerBook
+from mindformers.run_check import run_check

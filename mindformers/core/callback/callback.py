@@ -1,0 +1,243 @@
+"""Training callbacks: the loss/progress log line, checkpoint saving, evaluation during training."""
+import json
+import os
+import time
+
+import numpy as np
+from mindspore.train.callback import Callback
+
+from mindformers.tools.checkpoint import save_checkpoint_atomic
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.logger import logger
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+from mindformers.tools.utils import get_output_root_path, get_real_rank, get_real_group_size
+
+
+def _scalar(value):
+    if value is None:
+        return None
+    if hasattr(value, 'asnumpy'):
+        value = value.asnumpy()
+    return np.asarray(value).reshape(-1)[0].item()
+
+
+def _unpack_outputs(net_outputs):
+    """(loss, overflow, loss_scale, lr, global_norm) from whatever the train cell returned."""
+    if not isinstance(net_outputs, (tuple, list)):
+        return _scalar(net_outputs), None, None, None, None
+    values = [_scalar(v) for v in net_outputs] + [None] * 5
+    return tuple(values[:5])
+
+
+def _format_eta(seconds):
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@MindFormerRegister.register(MindFormerModuleType.CALLBACK)
+class MFLossMonitor(Callback):
+    """Logs one upstream-style line per `per_print_times` steps: epoch/step, loss, step time, lr,
+    overflow, loss scale, global norm, then a progress bar, samples/s per device and time remaining.
+
+    The train cell already averages the loss over accumulated micro-batches, so it is shown as is.
+    """
+
+    def __init__(self, learning_rate=None, per_print_times=1, micro_batch_num=1, micro_batch_interleave_num=1,
+                 origin_epochs=None, dataset_size=None, initial_epoch=0, initial_step=0, global_batch_size=0,
+                 gradient_accumulation_steps=1, device_num=None, **kwargs):
+        super().__init__()
+        if not isinstance(per_print_times, int) or per_print_times < 1:
+            raise ConfigError(f"MFLossMonitor.per_print_times must be a positive integer, got {per_print_times!r}")
+        self.per_print_times = per_print_times
+        self.learning_rate = learning_rate
+        self.origin_epochs = origin_epochs
+        self.dataset_size = dataset_size
+        self.initial_epoch = initial_epoch
+        self.initial_step = initial_step
+        self.global_batch_size = global_batch_size
+        self.device_num = device_num or get_real_group_size()
+        self.epoch_losses = []
+        self.step_start = None
+        self.step_times = []
+
+    def on_train_epoch_begin(self, run_context):
+        self.epoch_losses = []
+
+    def on_train_step_begin(self, run_context):
+        self.step_start = time.time()
+
+    def on_train_step_end(self, run_context):
+        cb_params = run_context.original_args()
+        step_seconds = time.time() - (self.step_start or time.time())
+        self.step_times.append(step_seconds)
+        loss, overflow, loss_scale, learning_rate, global_norm = _unpack_outputs(cb_params.net_outputs)
+        if loss is None or not np.isfinite(loss):
+            raise ValueError(f"training loss is {loss} at step {cb_params.cur_step_num}: training diverged; lower the "
+                             f"learning rate or enable gradient clipping (runner_wrapper.use_clip_grad)")
+        self.epoch_losses.append(loss)
+        steps_per_epoch = cb_params.batch_num
+        step_in_epoch = (cb_params.cur_step_num - 1) % steps_per_epoch + 1
+        if step_in_epoch % self.per_print_times and step_in_epoch != steps_per_epoch:
+            return
+        epochs = self.origin_epochs or cb_params.epoch_num
+        total_steps = epochs * steps_per_epoch
+        recent = self.step_times[-20:]
+        mean_step = sum(recent) / len(recent)
+        parts = [f"{{ Epoch:[{cb_params.cur_epoch_num:3d}/{epochs:3d}], "
+                 f"step:[{step_in_epoch:5d}/{steps_per_epoch:5d}], "
+                 f"loss:[{loss:5.3f}/{np.mean(self.epoch_losses):5.3f}], "
+                 f"per_step_time: {int(step_seconds * 1000)}ms"]
+        if learning_rate is not None:
+            parts.append(f"lr: {learning_rate:.6e}")
+        parts.append(f"overflow cond: {bool(overflow)}")
+        parts.append(f"loss_scale: {loss_scale}")
+        if global_norm is not None:
+            parts.append(f"global_norm: {global_norm:.4f}")
+        logger.info(", ".join(parts))
+        percent = 100.0 * cb_params.cur_step_num / total_steps
+        filled = int(percent / 2)
+        throughput = self.global_batch_size / self.device_num / mean_step if mean_step > 0 else 0.0
+        remaining = (total_steps - cb_params.cur_step_num) * mean_step
+        logger.info("  %4.1f%% |%s%s| %.5f samples/s/p  %s }", percent, '█' * filled, ' ' * (50 - filled),
+                    throughput, _format_eta(remaining))
+
+
+@MindFormerRegister.register(MindFormerModuleType.CALLBACK)
+class CheckpointMonitor(Callback):
+    """Saves `checkpoint/rank_N/<prefix>_rank_N-<epoch>_<step>.ckpt` (network + optimizer + train state),
+    keeps the newest `keep_checkpoint_max`, records `meta.json`, and optionally weights-only copies in
+    `checkpoint_network/` and trainable-only copies in `checkpoint_trainable/`. Every file is written
+    to a temporary name and renamed, so an interrupted save never leaves a loadable partial file.
+    """
+
+    def __init__(self, prefix='CKP', directory=None, config=None, save_checkpoint_steps=1,
+                 save_checkpoint_seconds=0, keep_checkpoint_max=5, keep_checkpoint_per_n_minutes=0,
+                 integrated_save=True, save_network_params=True, save_trainable_params=False, async_save=False,
+                 saved_network=None, append_info=None, enc_key=None, enc_mode='AES-GCM', exception_save=False,
+                 global_batch_size=None, checkpoint_format='ckpt', **kwargs):
+        super().__init__()
+        if not isinstance(save_checkpoint_steps, int) or save_checkpoint_steps < 1:
+            raise ConfigError(f"CheckpointMonitor.save_checkpoint_steps must be a positive integer, got "
+                              f"{save_checkpoint_steps!r}")
+        if not isinstance(keep_checkpoint_max, int) or keep_checkpoint_max < 1:
+            raise ConfigError(f"CheckpointMonitor.keep_checkpoint_max must be a positive integer, got "
+                              f"{keep_checkpoint_max!r}")
+        self.rank_id = get_real_rank()
+        self.prefix = f"{prefix}_rank_{self.rank_id}"
+        root = directory or get_output_root_path()
+        self.directory = os.path.join(root, 'checkpoint', f'rank_{self.rank_id}')
+        self.network_directory = os.path.join(root, 'checkpoint_network', f'rank_{self.rank_id}')
+        self.trainable_directory = os.path.join(root, 'checkpoint_trainable', f'rank_{self.rank_id}')
+        self.save_checkpoint_steps = save_checkpoint_steps
+        self.save_checkpoint_seconds = save_checkpoint_seconds
+        self.keep_checkpoint_max = keep_checkpoint_max
+        self.save_network_params = save_network_params
+        self.save_trainable_params = save_trainable_params
+        self.append_info = dict(append_info or {})
+        self.global_batch_size = global_batch_size
+        self.format = checkpoint_format
+        self.last_saved_step = None
+        self.last_save_time = time.time()
+        if async_save:
+            logger.info("CheckpointMonitor: async_save is done synchronously so that files are complete on disk")
+
+    def _train_state(self, cb_params):
+        return {'epoch_num': int(cb_params.cur_epoch_num), 'step_num': int(cb_params.cur_step_num),
+                'global_step': int(cb_params.cur_step_num),
+                'loss_scale': float(_unpack_outputs(cb_params.net_outputs)[2] or 1.0),
+                'global_batch_size': int(self.global_batch_size or 0)}
+
+    def save(self, cb_params):
+        steps_per_epoch = cb_params.batch_num
+        step_in_epoch = (cb_params.cur_step_num - 1) % steps_per_epoch + 1
+        name = f"{self.prefix}-{cb_params.cur_epoch_num}_{step_in_epoch}.{self.format}"
+        path = os.path.join(self.directory, name)
+        append = dict(self.append_info)
+        append.update(self._train_state(cb_params))
+        save_checkpoint_atomic(cb_params.train_network, path, append_dict=append, fmt=self.format)
+        if self.save_network_params:
+            save_checkpoint_atomic(cb_params.network, os.path.join(
+                self.network_directory, f"{self.prefix}-network.{self.format}"), fmt=self.format)
+        if self.save_trainable_params:
+            trainable = [{'name': p.name, 'data': p} for p in cb_params.network.trainable_params()]
+            save_checkpoint_atomic(trainable, os.path.join(
+                self.trainable_directory, f"{self.prefix}-trainable_params.{self.format}"), fmt=self.format)
+        self._write_meta(cb_params, name)
+        self._rotate()
+        self.last_saved_step = cb_params.cur_step_num
+        self.last_save_time = time.time()
+        logger.info("saved checkpoint %s", path)
+        return path
+
+    def _write_meta(self, cb_params, name):
+        meta = {'last_epoch': int(cb_params.cur_epoch_num), 'last_step': int(cb_params.cur_step_num),
+                'last_ckpt_file': name}
+        tmp = os.path.join(self.directory, '.meta.json.tmp')
+        with open(tmp, 'w', encoding='utf-8') as stream:
+            json.dump(meta, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, os.path.join(self.directory, 'meta.json'))
+
+    def _rotate(self):
+        files = [f for f in os.listdir(self.directory)
+                 if f.startswith(self.prefix + '-') and f.endswith('.' + self.format)]
+        files.sort(key=lambda f: os.path.getmtime(os.path.join(self.directory, f)))
+        for old in files[:-self.keep_checkpoint_max]:
+            os.remove(os.path.join(self.directory, old))
+
+    def on_train_step_end(self, run_context):
+        cb_params = run_context.original_args()
+        by_steps = cb_params.cur_step_num % self.save_checkpoint_steps == 0
+        by_time = self.save_checkpoint_seconds and time.time() - self.last_save_time >= self.save_checkpoint_seconds
+        if by_steps or by_time:
+            self.save(cb_params)
+
+    def on_train_end(self, run_context):
+        cb_params = run_context.original_args()
+        if self.last_saved_step != cb_params.cur_step_num and cb_params.cur_step_num > 0:
+            self.save(cb_params)
+
+
+MindFormerRegister.register_cls(CheckpointMonitor, MindFormerModuleType.CALLBACK, alias='CheckpointMointor')
+
+
+@MindFormerRegister.register(MindFormerModuleType.CALLBACK)
+class EvalCallBack(Callback):
+    """Runs `eval_func()` every `step_interval` steps and/or every `epoch_interval` epochs (-1 disables)."""
+
+    def __init__(self, eval_func, step_interval=100, epoch_interval=-1):
+        super().__init__()
+        self.eval_func = eval_func
+        self.step_interval = step_interval
+        self.epoch_interval = epoch_interval
+
+    def _run(self):
+        start = time.time()
+        result = self.eval_func()
+        logger.info("Eval result: %s, eval time is %.3f s.", result, time.time() - start)
+
+    def on_train_step_end(self, run_context):
+        cur_step = run_context.original_args().cur_step_num
+        if self.step_interval > 0 and cur_step % self.step_interval == 0:
+            self._run()
+
+    def on_train_epoch_end(self, run_context):
+        cur_epoch = run_context.original_args().cur_epoch_num
+        if self.epoch_interval > 0 and cur_epoch % self.epoch_interval == 0:
+            self._run()
+
+
+@MindFormerRegister.register(MindFormerModuleType.CALLBACK)
+class ObsMonitor(Callback):
+    """Uploads outputs to OBS on ModelArts; outside ModelArts there is nothing to upload."""
+
+    def __init__(self, src_dir=None, target_dir=None, step_upload_frequence=100, epoch_upload_frequence=-1,
+                 keep_last=True, **kwargs):
+        super().__init__()
+        self.target_dir = target_dir
+
+    def on_train_begin(self, run_context):
+        if self.target_dir:
+            logger.warning("ObsMonitor: uploading to %s needs ModelArts OBS, which is not available here; outputs "
+                           "stay local", self.target_dir)

@@ -1,0 +1,138 @@
+"""GeneratorMixin.generate: greedy and sampled decoding over a causal LM, one token per step."""
+import time
+
+import numpy as np
+import mindspore as ms
+from mindspore import Tensor
+
+from mindformers.generation.generation_config import GenerationConfig
+from mindformers.generation.logits_process import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor,
+                                                   TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
+                                                   softmax)
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.logger import logger
+
+
+class GeneratorMixin:
+    """Mixed into causal LMs. The model must accept (batch, seq_length) int32 ids in eval mode and
+    return logits (batch, seq, vocab) as its first output.
+
+    Prompts are right-padded to `config.seq_length` so one compiled graph serves every step: with a
+    causal mask the padding after a row's last real token cannot change that token's logits.
+    """
+
+    def _logits_at(self, padded_ids, valid_lengths):
+        output = self(Tensor(padded_ids, ms.int32))
+        logits = output[0] if isinstance(output, (tuple, list)) else output
+        logits = logits.asnumpy().astype(np.float32)
+        return logits[np.arange(len(valid_lengths)), valid_lengths - 1]
+
+    def _build_processors(self, cfg):
+        processors = LogitsProcessorList()
+        if cfg.repetition_penalty is not None and cfg.repetition_penalty != 1.0:
+            processors.append(RepetitionPenaltyLogitsProcessor(cfg.repetition_penalty))
+        warpers = LogitsProcessorList()
+        if cfg.do_sample:
+            if cfg.temperature is not None and cfg.temperature != 1.0:
+                warpers.append(TemperatureLogitsWarper(cfg.temperature))
+            if cfg.top_k:
+                warpers.append(TopKLogitsWarper(cfg.top_k))
+            if cfg.top_p is not None and cfg.top_p < 1.0:
+                warpers.append(TopPLogitsWarper(cfg.top_p))
+            elif cfg.top_p is not None and not 0 < cfg.top_p <= 1:
+                raise ConfigError(f"top_p must be in (0, 1], got {cfg.top_p}")
+        return processors, warpers
+
+    def generate(self, input_ids, generation_config=None, streamer=None, seed=None, **kwargs):
+        """Return a list of 1-D int32 arrays: each row's prompt followed by its generated tokens."""
+        cfg = generation_config or GenerationConfig.from_model_config(self.config)
+        unused = cfg.update(**kwargs)
+        unused.pop('use_past', None)
+        if unused:
+            logger.debug("generate: ignoring model kwargs %s", sorted(unused))
+        if cfg.num_beams and cfg.num_beams > 1:
+            raise ConfigError("num_beams > 1 (beam search) is not available yet; use greedy or sampling")
+        rng = np.random.default_rng(0 if seed is None else seed)
+        pad_id = 0 if cfg.pad_token_id is None else int(cfg.pad_token_id)
+        eos_ids = set(int(e) for e in cfg.eos_token_id)
+
+        # upstream contract: rows may come right-padded; a row's valid length ends at its last non-pad token
+        rows = [_strip_trailing(row, pad_id) for row in _as_rows(input_ids)]
+        seq_length = int(self.config.seq_length)
+        valid = np.array([len(r) for r in rows], dtype=np.int64)
+        if valid.min() < 1:
+            raise ConfigError("generate: every prompt needs at least one token")
+        max_length = cfg.max_length
+        if cfg.max_new_tokens is not None:
+            max_length = int(cfg.max_new_tokens) + int(valid.max())
+        max_length = min(int(max_length), seq_length)
+        if valid.max() > seq_length:
+            raise ConfigError(f"generate: a prompt has {valid.max()} tokens but the model's seq_length is "
+                              f"{seq_length}")
+        if valid.max() >= max_length:
+            raise ConfigError(f"generate: max_length {max_length} must be larger than the longest prompt "
+                              f"({valid.max()} tokens)")
+        processors, warpers = self._build_processors(cfg)
+
+        batch = len(rows)
+        padded = np.full((batch, seq_length), pad_id, dtype=np.int32)
+        for i, row in enumerate(rows):
+            padded[i, :len(row)] = row
+        finished = np.zeros(batch, dtype=bool)
+        if streamer is not None:
+            streamer.put(np.array(rows[0] if batch == 1 else rows, dtype=object if batch > 1 else np.int32))
+
+        was_training = self.training
+        self.set_train(False)
+        start, new_tokens = time.time(), 0
+        while not finished.all() and valid.max() < max_length:
+            logits = self._logits_at(padded, valid)
+            history = [padded[i, :valid[i]] for i in range(batch)]
+            logits = processors(history, logits)
+            if cfg.do_sample:
+                logits = warpers(history, logits)
+                probs = softmax(logits.astype(np.float64))
+                next_tokens = np.array([rng.choice(len(p), p=p / p.sum()) for p in probs])
+            else:
+                next_tokens = np.argmax(logits, axis=-1)
+            step_tokens = []
+            for i in range(batch):
+                if finished[i] or valid[i] >= max_length:
+                    finished[i] = True
+                    step_tokens.append(pad_id)
+                    continue
+                token = int(next_tokens[i])
+                padded[i, valid[i]] = token
+                valid[i] += 1
+                new_tokens += 1
+                step_tokens.append(token)
+                if token in eos_ids or valid[i] >= max_length:
+                    finished[i] = True
+            if streamer is not None:
+                streamer.put(step_tokens[0] if batch == 1 else step_tokens)
+        self.set_train(was_training)
+        if streamer is not None:
+            streamer.end()
+        elapsed = time.time() - start
+        logger.info("total time: %.3f s; generated tokens: %d tokens; generate speed: %.2f tokens/s",
+                    elapsed, new_tokens, new_tokens / elapsed if elapsed > 0 else 0.0)
+        return [padded[i, :valid[i]].copy() for i in range(batch)]
+
+
+def _as_rows(input_ids):
+    if isinstance(input_ids, Tensor):
+        input_ids = input_ids.asnumpy()
+    if isinstance(input_ids, np.ndarray):
+        input_ids = input_ids.tolist()
+    if not input_ids:
+        raise ConfigError("generate: input_ids is empty")
+    if isinstance(input_ids[0], (int, np.integer)):
+        input_ids = [input_ids]
+    return [[int(t) for t in row] for row in input_ids]
+
+
+def _strip_trailing(row, pad_id):
+    end = len(row)
+    while end > 1 and row[end - 1] == pad_id:
+        end -= 1
+    return row[:end]

@@ -1,0 +1,75 @@
+"""BaseConfig: a model's hyperparameters as attributes, convertible to and from YAML sections."""
+import copy
+import os
+
+from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dump
+from mindformers.tools.errors import ConfigError
+
+
+class BaseConfig:
+    """Model configs subclass this; every constructor kwarg becomes an attribute.
+
+    Unknown keys are kept (upstream YAMLs carry extra keys), so `to_dict()` round-trips a YAML
+    `model_config` section.
+    """
+    _support_list = []
+
+    def __init__(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def to_dict(self):
+        out = {}
+        for key, value in self.__dict__.items():
+            if key.startswith('_'):
+                continue
+            if hasattr(value, 'to_dict') and not isinstance(value, type):
+                value = value.to_dict()
+            out[key] = copy.deepcopy(value)
+        out['type'] = self.__class__.__name__
+        return out
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.to_dict()})"
+
+    def __eq__(self, other):
+        return isinstance(other, BaseConfig) and self.to_dict() == other.to_dict()
+
+    @classmethod
+    def get_support_list(cls):
+        return list(cls._support_list)
+
+    @classmethod
+    def show_support_list(cls):
+        from mindformers.tools.logger import logger  # pylint: disable=import-outside-toplevel
+        logger.info("support list of %s is:", cls.__name__)
+        logger.info(cls.get_support_list())
+
+    def save_pretrained(self, save_directory=None, save_name="mindspore_model"):
+        """Write `<dir>/<save_name>.yaml` holding {model: {model_config: ...}}."""
+        save_directory = save_directory or os.getenv('CHECKPOINT_SAVE_FOLDER', './checkpoint_save')
+        os.makedirs(save_directory, exist_ok=True)
+        path = os.path.join(save_directory, f"{save_name}.yaml")
+        with open(path, 'w', encoding='utf-8') as stream:
+            ordered_yaml_dump({'model': {'model_config': self.to_dict()}}, stream)
+        return path
+
+    @classmethod
+    def from_pretrained(cls, yaml_name_or_path, **kwargs):
+        """Load a config from a YAML file (its model.model_config section) or a directory holding one."""
+        path = yaml_name_or_path
+        if os.path.isdir(path):
+            yamls = sorted(f for f in os.listdir(path) if f.endswith(('.yaml', '.yml')))
+            if not yamls:
+                raise ConfigError(f"no .yaml file in directory {path}")
+            path = os.path.join(path, yamls[0])
+        if not (isinstance(path, str) and path.endswith(('.yaml', '.yml')) and os.path.isfile(path)):
+            raise ConfigError(f"{cls.__name__}.from_pretrained: '{yaml_name_or_path}' is not a YAML file or a "
+                              f"directory with one")
+        section = MindFormerConfig(path).model.model_config
+        if section is None:
+            raise ConfigError(f"{path} has no model.model_config section")
+        args = section.to_dict()
+        args.pop('type', None)
+        args.update(kwargs)
+        return cls(**args)

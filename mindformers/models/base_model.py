@@ -1,0 +1,60 @@
+"""BaseModel: a MindSpore Cell with generation, checkpoint loading and save_pretrained."""
+import os
+
+from mindspore import nn
+
+from mindformers.generation.text_generator import GeneratorMixin
+from mindformers.models.base_config import BaseConfig
+from mindformers.tools.checkpoint import read_checkpoint, load_param_dict, save_checkpoint_atomic, list_checkpoints
+from mindformers.tools.errors import CheckpointError
+from mindformers.tools.logger import logger
+from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dump
+
+
+class BaseModel(nn.Cell, GeneratorMixin):
+    """Models subclass this with `config_class` set; `config.checkpoint_name_or_path` loads weights."""
+    _support_list = []
+    config_class = BaseConfig
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+
+    def load_checkpoint(self, config):
+        """Load `config.checkpoint_name_or_path` (a .ckpt/.safetensors file or a folder holding one)."""
+        path = getattr(config, 'checkpoint_name_or_path', None)
+        if not path:
+            return
+        if os.path.isdir(path):
+            files = list_checkpoints(path)
+            if not files:
+                raise CheckpointError(f"checkpoint_name_or_path folder {path} holds no .ckpt/.safetensors file")
+            path = files[0]
+        elif not os.path.exists(path):
+            from mindformers.tools.download import resolve_named_checkpoint  # pylint: disable=import-outside-toplevel
+            path = resolve_named_checkpoint(path)
+        logger.info("loading weights of %s from %s", self.__class__.__name__, path)
+        load_param_dict(self, read_checkpoint(path), source=path)
+
+    @classmethod
+    def get_support_list(cls):
+        return list(cls._support_list)
+
+    @classmethod
+    def show_support_list(cls):
+        logger.info("support list of %s is:", cls.__name__)
+        logger.info(cls.get_support_list())
+
+    def save_pretrained(self, save_directory=None, save_name="mindspore_model"):
+        """Write `<dir>/<save_name>.ckpt` (weights) and `<dir>/<save_name>.yaml` (model section)."""
+        save_directory = save_directory or os.getenv('CHECKPOINT_SAVE_FOLDER', './checkpoint_save')
+        os.makedirs(save_directory, exist_ok=True)
+        save_checkpoint_atomic(self, os.path.join(save_directory, f"{save_name}.ckpt"))
+        yaml_path = os.path.join(save_directory, f"{save_name}.yaml")
+        existing = MindFormerConfig(yaml_path).to_dict() if os.path.exists(yaml_path) else {}
+        config = self.config.to_dict()
+        config.pop('checkpoint_name_or_path', None)
+        existing['model'] = {'model_config': config, 'arch': {'type': self.__class__.__name__}}
+        with open(yaml_path, 'w', encoding='utf-8') as stream:
+            ordered_yaml_dump(existing, stream)
+        return save_directory

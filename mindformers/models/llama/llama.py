@@ -1,0 +1,142 @@
+"""LLaMA: token embedding -> decoder layers (RMSNorm, RoPE attention, SwiGLU) -> norm -> LM head -> loss."""
+import numpy as np
+import mindspore as ms
+from mindspore import nn, ops, Parameter, Tensor
+from mindspore.common.initializer import initializer, Normal
+
+from mindformers.core.loss.loss import CrossEntropyLoss
+from mindformers.models.base_model import BaseModel
+from mindformers.models.llama.llama_config import LlamaConfig
+from mindformers.models.utils import runtime_dtype, on_cpu
+from mindformers.modules.attention import CausalSelfAttention, causal_mask
+from mindformers.modules.feed_forward import SwiGLUFeedForward
+from mindformers.modules.layers import Linear
+from mindformers.modules.normalization import RMSNorm
+from mindformers.modules.rotary import rotary_tables
+from mindformers.tools.logger import logger
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+
+
+class LlamaEmbedding(nn.Cell):
+    """Token id -> vector lookup; the table is `embedding_weight` (vocab, hidden)."""
+
+    def __init__(self, vocab_table_size, embedding_size, param_init_type='float32'):
+        super().__init__()
+        self.embedding_weight = Parameter(
+            initializer(Normal(sigma=0.02), (vocab_table_size, embedding_size),
+                        runtime_dtype(param_init_type, 'param_init_type')), name='embedding_weight')
+
+    def construct(self, input_ids):
+        return ops.gather(self.embedding_weight, input_ids, 0)
+
+
+class LLamaDecodeLayer(nn.Cell):
+    """Pre-norm block: x + attention(norm(x)), then + feed_forward(norm(x))."""
+
+    def __init__(self, config, layer_id):
+        super().__init__()
+        self.layer_id = layer_id
+        dtypes = dict(param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
+        self.attention_norm = RMSNorm(config.hidden_size, config.rms_norm_eps, config.layernorm_compute_type,
+                                      config.param_init_type)
+        self.attention = CausalSelfAttention(config.hidden_size, config.num_heads, config.n_kv_heads,
+                                             qkv_has_bias=config.qkv_has_bias,
+                                             softmax_compute_type=config.softmax_compute_type, **dtypes)
+        self.ffn_norm = RMSNorm(config.hidden_size, config.rms_norm_eps, config.layernorm_compute_type,
+                                config.param_init_type)
+        self.feed_forward = SwiGLUFeedForward(config.hidden_size, config.ffn_hidden_size, **dtypes)
+
+    def construct(self, x, cos, sin, mask):
+        h = x + self.attention(self.attention_norm(x), cos, sin, mask)
+        return h + self.feed_forward(self.ffn_norm(h))
+
+
+class LlamaModel(nn.Cell):
+    """The transformer trunk: returns final hidden states (batch, seq, hidden)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.tok_embeddings = LlamaEmbedding(config.vocab_size, config.hidden_size, config.embedding_init_type)
+        self.layers = nn.CellList([LLamaDecodeLayer(config, i) for i in range(config.num_layers)])
+        self.norm_out = RMSNorm(config.hidden_size, config.rms_norm_eps, config.layernorm_compute_type,
+                                config.param_init_type)
+        # +1: eval feeds the full seq_length + 1 record (the shift happens in the metric)
+        max_positions = max(config.seq_length, config.max_position_embedding) + 1
+        self.cos, self.sin = rotary_tables(config.hidden_size // config.num_heads, max_positions, config.theta,
+                                           config.scaling_factor or 1.0)
+        self.mask = causal_mask(max_positions)
+        self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
+        recompute = getattr(getattr(config, 'parallel_config', None), 'recompute', None)
+        if recompute is not None and getattr(recompute, 'recompute', False):
+            for layer in self.layers:
+                layer.recompute()
+
+    def construct(self, tokens):
+        seq_len = tokens.shape[1]
+        h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
+        cos = self.cos[:seq_len]
+        sin = self.sin[:seq_len]
+        mask = self.mask[:seq_len, :seq_len]
+        for layer in self.layers:
+            h = layer(h, cos, sin, mask)
+        return self.norm_out(h)
+
+
+@MindFormerRegister.register(MindFormerModuleType.MODELS)
+class LlamaForCausalLM(BaseModel):
+    """LLaMA with an LM head.
+
+    Training: `input_ids` (batch, seq_length + 1) -> scalar loss on the shifted tokens, masked where
+    the input is padding or the label is `ignore_token_id`.
+    Eval/predict: returns (logits (batch, seq, vocab), tokens, input_mask).
+    """
+    _support_list = LlamaConfig._support_list
+    config_class = LlamaConfig
+
+    def __init__(self, config=None):
+        config = config if config is not None else LlamaConfig()
+        super().__init__(config)
+        if config.use_flash_attention and on_cpu():
+            logger.warning("use_flash_attention needs the Ascend FlashAttentionScore kernel; using plain "
+                           "attention on CPU")
+        self.model = LlamaModel(config)
+        self.tie_word_embeddings = bool(config.tie_word_embeddings)
+        if not self.tie_word_embeddings:
+            self.lm_head = Linear(config.hidden_size, config.vocab_size, has_bias=False,
+                                  param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
+        self.loss = CrossEntropyLoss(parallel_config=getattr(config, 'parallel_config', None))
+        self.pad_token_id = config.pad_token_id
+        self.ignore_token_id = config.ignore_token_id
+        self.vocab_size = config.vocab_size
+        self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
+        self.load_checkpoint(config)
+
+    def no_weight_decay_keywords(self):
+        return ('norm',)
+
+    def logits(self, tokens):
+        hidden = self.model(tokens)
+        if self.tie_word_embeddings:
+            weight = ops.cast(self.model.tok_embeddings.embedding_weight, self.compute_dtype)
+            bsz, seq_len, dim = hidden.shape
+            out = ops.matmul(ops.reshape(hidden, (-1, dim)), ops.transpose(weight, (1, 0)))
+            return ops.reshape(out, (bsz, seq_len, self.vocab_size))
+        return self.lm_head(hidden)
+
+    def construct(self, input_ids, labels=None, input_position=None, position_ids=None, attention_mask=None,
+                  input_embeds=None, init_reset=None, batch_valid_length=None):
+        bsz, seq_len = input_ids.shape
+        tokens = input_ids[:, :seq_len - 1] if self.training else input_ids
+        logits = ops.cast(self.logits(tokens), ms.float32)
+        input_mask = ops.cast(ops.not_equal(tokens, self.pad_token_id), ms.float32)
+        if not self.training:
+            return logits, tokens, input_mask
+        if labels is None:
+            labels = input_ids[:, 1:]
+        else:
+            labels = labels[:, 1:]
+            input_mask = input_mask * ops.cast(ops.not_equal(labels, self.ignore_token_id), ms.float32)
+        labels = ops.maximum(labels, 0)  # ignored positions are masked; keep their index in range
+        return self.loss(ops.reshape(logits, (-1, self.vocab_size)), ops.reshape(labels, (-1,)),
+                         ops.reshape(input_mask, (-1,)))

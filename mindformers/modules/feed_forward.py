@@ -1,0 +1,21 @@
+"""SwiGLU feed-forward: w2(silu(w1 x) * w3 x)."""
+from mindspore import nn, ops
+
+from mindformers.modules.layers import Linear
+
+
+class SwiGLUFeedForward(nn.Cell):
+    """Gated MLP used by LLaMA-style models; w1 = gate, w3 = up, w2 = down projection."""
+
+    def __init__(self, dim, hidden_dim, has_bias=False, param_init_type='float32', compute_dtype='float32'):
+        super().__init__()
+        self.w1 = Linear(dim, hidden_dim, has_bias=has_bias, param_init_type=param_init_type,
+                         compute_dtype=compute_dtype)
+        self.w3 = Linear(dim, hidden_dim, has_bias=has_bias, param_init_type=param_init_type,
+                         compute_dtype=compute_dtype)
+        self.w2 = Linear(hidden_dim, dim, has_bias=has_bias, param_init_type=param_init_type,
+                         compute_dtype=compute_dtype)
+
+    def construct(self, x):
+        gate = self.w1(x)
+        return self.w2(gate * ops.sigmoid(gate) * self.w3(x))

@@ -1,0 +1,72 @@
+"""Checkpoint files: read them safely, load them into a network with shape checks, write atomically."""
+import os
+import tempfile
+
+import mindspore as ms
+
+from mindformers.tools.errors import CheckpointError
+from mindformers.tools.logger import logger
+
+CKPT_SUFFIXES = ('.ckpt', '.safetensors')
+
+
+def read_checkpoint(path):
+    """{name: Parameter} from a .ckpt or .safetensors file; unreadable files are a CheckpointError."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint file does not exist: {path}")
+    fmt = 'safetensors' if path.endswith('.safetensors') else 'ckpt'
+    try:
+        return ms.load_checkpoint(path, format=fmt)
+    except (ValueError, RuntimeError, OSError, TypeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"cannot read checkpoint {path} (truncated or not a MindSpore {fmt} file): "
+                              f"{first}") from None
+
+
+def list_checkpoints(directory):
+    return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(CKPT_SUFFIXES))
+
+
+def load_param_dict(network, param_dict, optimizer=None, source='checkpoint'):
+    """Load matching names into `network` (and `optimizer`); any shape mismatch is a CheckpointError.
+
+    Returns the list of network parameter names that the checkpoint did not contain.
+    """
+    targets = {p.name: p for p in network.get_parameters()}
+    if optimizer is not None:
+        targets.update({p.name: p for p in optimizer.get_parameters()})
+    for name, value in param_dict.items():
+        param = targets.get(name)
+        if param is not None and tuple(param.shape) != tuple(value.shape):
+            raise CheckpointError(f"{source}: parameter '{name}' has shape {tuple(value.shape)} in the checkpoint "
+                                  f"but {tuple(param.shape)} in the model")
+    matched = {k: v for k, v in param_dict.items() if k in targets}
+    if not matched:
+        raise CheckpointError(f"{source}: none of its {len(param_dict)} parameters belongs to the model "
+                              f"(first checkpoint name: {next(iter(param_dict), None)!r}, first model name: "
+                              f"{next(iter(targets), None)!r})")
+    ms.load_param_into_net(network, matched, strict_load=False)
+    if optimizer is not None:
+        ms.load_param_into_net(optimizer, matched, strict_load=False)
+    missing = [p.name for p in network.get_parameters() if p.name not in param_dict]
+    if missing:
+        logger.warning("%s: %d network parameters were not in the checkpoint, e.g. %s", source, len(missing),
+                       missing[:5])
+    return missing
+
+
+def save_checkpoint_atomic(save_obj, path, append_dict=None, fmt='ckpt'):
+    """Write to a temporary file in the same folder, then rename: a crash never leaves a partial file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, tmp_path = tempfile.mkstemp(prefix='.tmp_', suffix='.' + fmt, dir=directory)
+    os.close(handle)
+    try:
+        ms.save_checkpoint(save_obj, tmp_path, append_dict=append_dict, format=fmt)
+        with open(tmp_path, 'rb+') as stream:
+            os.fsync(stream.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+    return path

@@ -1,0 +1,21 @@
+"""Project exceptions: errors a user can fix, reported by the CLI as one line and exit code 2."""
+
+
+class MindFormerError(Exception):
+    """Base for every error caused by user input (config, paths, data, checkpoints)."""
+
+
+class ConfigError(MindFormerError, ValueError):
+    """A config value, key or combination is wrong."""
+
+
+class DatasetError(MindFormerError, ValueError):
+    """A dataset path, format or column layout is wrong."""
+
+
+class CheckpointError(MindFormerError, ValueError):
+    """A checkpoint is missing, unreadable or does not fit the model."""
+
+
+class NotAvailableError(MindFormerError, RuntimeError):
+    """A feature that this build or this device cannot run."""

@@ -1,0 +1,96 @@
+"""Small helpers shared by the whole package: value parsing, rank/device queries, output paths."""
+import json
+import os
+
+from mindformers.tools.errors import ConfigError
+
+DEFAULT_OUTPUT_DIR = './output'
+
+
+def str2bool(value):
+    """'true'/'false' in any case -> bool; anything else is an error (booleans are never guessed)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == 'true':
+        return True
+    if text == 'false':
+        return False
+    raise ConfigError(f"expected true or false, got '{value}'")
+
+
+def parse_value(value):
+    """Parse a CLI override: int, then float, then True/False, then JSON, else the string itself."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    except ValueError:
+        pass
+    if value in ('True', 'true'):
+        return True
+    if value in ('False', 'false'):
+        return False
+    if value in ('None', 'null'):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _communication_ready():
+    try:
+        from mindspore.communication import GlobalComm  # pylint: disable=import-outside-toplevel
+        return bool(GlobalComm.INITED)
+    except ImportError:
+        return False
+
+
+def get_real_rank():
+    """This process's global rank: from MindSpore if communication is up, else env RANK_ID, else 0."""
+    if _communication_ready():
+        from mindspore.communication import get_rank  # pylint: disable=import-outside-toplevel
+        return get_rank()
+    return int(os.getenv('RANK_ID', '0'))
+
+
+def get_real_group_size():
+    """Number of ranks in the job: from MindSpore if communication is up, else env RANK_SIZE, else 1."""
+    if _communication_ready():
+        from mindspore.communication import get_group_size  # pylint: disable=import-outside-toplevel
+        return get_group_size()
+    return int(os.getenv('RANK_SIZE', '1'))
+
+
+def set_output_path(path=None):
+    """Root for every output (checkpoints, logs, strategies); exported as LOCAL_DEFAULT_PATH."""
+    path = os.path.abspath(os.path.expanduser(path or DEFAULT_OUTPUT_DIR))
+    os.environ['LOCAL_DEFAULT_PATH'] = path
+    from mindformers.tools.logger import logger  # pylint: disable=import-outside-toplevel
+    logger.reset_file_handlers()
+    return path
+
+
+def get_output_root_path():
+    return os.path.abspath(os.getenv('LOCAL_DEFAULT_PATH', DEFAULT_OUTPUT_DIR))
+
+
+def get_output_subpath(sub_class, rank_id=None, append_rank=True):
+    """<output>/<sub_class>[/rank_<id>], created if missing."""
+    path = os.path.join(get_output_root_path(), sub_class)
+    if append_rank:
+        path = os.path.join(path, f'rank_{get_real_rank() if rank_id is None else rank_id}')
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def check_file_exists(path, what):
+    if not path or not os.path.exists(path):
+        raise ConfigError(f"{what} does not exist: {path}")
+    return path

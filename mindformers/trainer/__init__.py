@@ -1,0 +1,10 @@
+"""Trainer, TrainingArguments and the task trainers."""
+from .trainer import Trainer
+from .training_args import TrainingArguments
+from .config_args import ContextConfig, ParallelContextConfig
+from .base_trainer import BaseTrainer
+from .build_trainer import build_trainer
+from .causal_language_modeling import CausalLanguageModelingTrainer
+
+__all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
+           'CausalLanguageModelingTrainer']

@@ -1,0 +1,314 @@
+"""BaseTrainer: wires dataset, network, optimizer, wrapper and callbacks together and runs the loops."""
+import math
+import os
+import time
+from functools import partial
+
+import mindspore as ms
+from mindspore import nn
+from mindspore.train.callback import RunContext, _InternalCallbackParam, _CallbackManager, Callback
+
+from mindformers.core.callback import build_callback, EvalCallBack
+from mindformers.core.lr import build_lr
+from mindformers.core.metric import build_metric
+from mindformers.core.optim import build_optim
+from mindformers.core.optim.param_groups import get_optimizer_grouped_parameters
+from mindformers.core.parallel_config import build_parallel_config
+from mindformers.dataset import build_dataset
+from mindformers.models.build_model import build_network
+from mindformers.tools.checkpoint import load_param_dict
+from mindformers.tools.errors import ConfigError, DatasetError, CheckpointError
+from mindformers.tools.logger import logger
+from mindformers.tools.register import MindFormerConfig, ordered_yaml_dump
+from mindformers.tools.utils import get_real_rank, get_real_group_size
+from mindformers.trainer.utils import resolve_checkpoint_files, read_checkpoint_files, resume_state
+from mindformers.wrapper import build_wrapper
+
+
+class BaseTrainer:
+    """Task trainers subclass this and call `training_process`, `evaluate_process`, `predict_process`."""
+
+    def __init__(self, task='general', model_name=None):
+        self.task = task
+        self.model_name = model_name
+        logger.info("Now Running Task is: %s, Model is: %s", task, model_name)
+
+    # ----------------------------------------------------------------- checks
+    @staticmethod
+    def check_parallel(config):
+        """Parallel sizes must multiply to the device count; CPU runs data parallel only."""
+        pc = config.parallel_config
+        device_num = config.device_num or get_real_group_size()
+        if config.use_parallel:
+            product = pc.data_parallel * pc.model_parallel * pc.pipeline_stage
+            parallel_mode = (config.parallel or {}).get('parallel_mode', 0)
+            if parallel_mode in (1, 2, 'semi_auto_parallel', 'auto_parallel') and product != device_num:
+                raise ConfigError(f"parallel_config: data_parallel*model_parallel*pipeline_stage = {product} but "
+                                  f"{device_num} devices are running; make them equal")
+        if pc.micro_batch_num < pc.pipeline_stage:
+            raise ConfigError(f"parallel_config.micro_batch_num ({pc.micro_batch_num}) must be >= pipeline_stage "
+                              f"({pc.pipeline_stage})")
+        num_layers = getattr(config.model.model_config, 'num_layers', None)
+        if num_layers is not None and num_layers < pc.pipeline_stage:
+            raise ConfigError(f"model num_layers ({num_layers}) must be >= parallel_config.pipeline_stage "
+                              f"({pc.pipeline_stage})")
+        if ms.get_context('device_target') == 'CPU' and (pc.model_parallel > 1 or pc.pipeline_stage > 1):
+            raise ConfigError(f"parallel_config.model_parallel={pc.model_parallel}, pipeline_stage="
+                              f"{pc.pipeline_stage} need semi_auto_parallel, which MindSpore cannot run on CPU; "
+                              f"set both to 1 (data parallel)")
+
+    @staticmethod
+    def _grad_accumulation(config):
+        steps = config.runner_config.gradient_accumulation_steps or 1
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ConfigError(f"runner_config.gradient_accumulation_steps must be an integer >= 1, got {steps!r}")
+        return steps
+
+    # --------------------------------------------------------------- builders
+    def create_dataset(self, config, section='train', dataset=None):
+        """A user dataset as given, else the YAML `<section>_dataset_task` built with runner batch size."""
+        if dataset is not None:
+            return dataset
+        task = config.get(f'{section}_dataset_task')
+        data_cfg = config.get(f'{section}_dataset')
+        if task is None or data_cfg is None:
+            raise ConfigError(f"no {section} dataset: set {section}_dataset and {section}_dataset_task in the YAML "
+                              f"or pass one to the Trainer")
+        data_cfg = MindFormerConfig(data_cfg.to_dict())
+        return build_dataset({'type': task.type}, {'dataset_config': data_cfg})
+
+    def create_network(self, config):
+        return build_network(config.model, {'parallel_config': config.parallel_config,
+                                            'moe_config': config.moe_config})
+
+    @staticmethod
+    def _check_record_length(dataset, model_config, section):
+        record_length = getattr(dataset, 'record_length', None)
+        seq_length = getattr(model_config, 'seq_length', None)
+        if record_length is None or seq_length is None:
+            return
+        if record_length != seq_length + 1:
+            raise DatasetError(f"{section} records hold {record_length} tokens but the model's seq_length "
+                               f"{seq_length} needs seq_length + 1 = {seq_length + 1}; re-run preprocessing with "
+                               f"--seq_length {seq_length} or set model.model_config.seq_length {record_length - 1}")
+
+    def create_optimizer(self, config, network, total_steps):
+        lr_cfg = MindFormerConfig(config.lr_schedule.to_dict()) if config.lr_schedule else None
+        learning_rate = None
+        if lr_cfg is not None:
+            if lr_cfg.total_steps in (None, -1):
+                lr_cfg.total_steps = total_steps
+            if lr_cfg.warmup_epochs is not None and lr_cfg.warmup_ratio is None:
+                lr_cfg.warmup_steps = int(lr_cfg.pop('warmup_epochs') * total_steps / max(config.runner_config.epochs, 1))
+            lr_cfg.pop('warmup_epochs', None)
+            learning_rate = build_lr(lr_cfg)
+        optim_cfg = MindFormerConfig(config.optimizer.to_dict())
+        if learning_rate is None:
+            learning_rate = optim_cfg.learning_rate if optim_cfg.learning_rate is not None else 1e-4
+        weight_decay = optim_cfg.weight_decay or 0.0
+        groups = get_optimizer_grouped_parameters(network, weight_decay)
+        return build_optim(optim_cfg, {'params': groups, 'learning_rate': learning_rate})
+
+    # ------------------------------------------------------------- checkpoint
+    @staticmethod
+    def load_weights(config, network, train_cell=None, resume=False):
+        """Load `config.load_checkpoint` into the network (into the whole train cell when resuming)."""
+        files = resolve_checkpoint_files(config.load_checkpoint, get_real_rank(),
+                                         config.resume_training if resume else None)
+        logger.info("loading checkpoint %s", files if len(files) > 1 else files[0])
+        params = read_checkpoint_files(files)
+        target = train_cell if (resume and train_cell is not None) else network
+        load_param_dict(target, params, source=files[0])
+        return params
+
+    # ---------------------------------------------------------------- training
+    def training_process(self, config, network=None, dataset=None, optimizer=None, wrapper=None,
+                         callbacks=None, eval_dataset=None, **kwargs):
+        build_parallel_config(config)
+        self.check_parallel(config)
+        runner = config.runner_config
+        accumulation = self._grad_accumulation(config)
+        device_num = config.device_num or get_real_group_size()
+        per_device_batch = int(runner.batch_size or 1)
+        global_batch = per_device_batch * accumulation * device_num
+        runner.global_batch_size = global_batch
+        logger.info("global_batch_size = batch_size %d x gradient_accumulation_steps %d x data parallel %d = %d",
+                    per_device_batch, accumulation, device_num, global_batch)
+        if runner.sink_mode:
+            logger.info("sink_mode is not available on CPU-style host loops; each epoch is one pass over the data "
+                        "and sink_size does not change the number of steps")
+        if config.train_dataset is not None and dataset is None:
+            config.train_dataset.batch_size = per_device_batch * accumulation
+        train_dataset = self.create_dataset(config, 'train', dataset)
+        steps_per_epoch = train_dataset.get_dataset_size()
+        epochs = int(runner.epochs or 1)
+        total_steps = epochs * steps_per_epoch
+
+        if network is None:
+            network = self.create_network(config)
+        self._check_record_length(train_dataset, network.config if hasattr(network, 'config') else None, 'train')
+        if getattr(getattr(network, 'config', None), 'use_past', False):
+            logger.warning("use_past is an inference setting; training runs without a KV cache")
+        network.set_train(True)
+        logger.info("Network Parameters: %.3f M.", sum(p.size for p in network.trainable_params()) / 1e6)
+
+        if optimizer is None:
+            optimizer = self.create_optimizer(config, network, total_steps)
+        if wrapper is None:
+            wrapper_cfg = config.runner_wrapper or MindFormerConfig({'type': 'MFTrainOneStepCell'})
+            wrapper = build_wrapper(wrapper_cfg, {'network': network, 'optimizer': optimizer,
+                                                  'parallel_config': config.parallel_config,
+                                                  'gradient_accumulation_steps': accumulation})
+        wrapper.set_train(True)
+
+        initial_step = 0
+        if config.load_checkpoint:
+            params = self.load_weights(config, network, wrapper, resume=bool(config.resume_training))
+            if config.resume_training:
+                state = resume_state(params)
+                initial_step = int(state['step_num'])
+                saved_batch = state.get('global_batch_size')
+                if saved_batch and saved_batch != global_batch:
+                    initial_step = initial_step * int(saved_batch) // global_batch
+                logger.info("resuming from global step %d (epoch %d)", initial_step,
+                            initial_step // steps_per_epoch + 1)
+        elif config.resume_training:
+            raise ConfigError("resume_training needs load_checkpoint (the checkpoint folder, e.g. output/checkpoint)")
+
+        callback_list = self._train_callbacks(config, callbacks, steps_per_epoch, epochs, initial_step,
+                                              global_batch, accumulation, optimizer)
+        if config.do_eval:
+            eval_ds = self.create_dataset(config, 'eval', eval_dataset)
+            metrics = self._metrics(config)
+            callback_list.append(EvalCallBack(partial(self._evaluate_in_training, network, eval_ds, metrics),
+                                              step_interval=config.eval_step_interval or 100,
+                                              epoch_interval=config.eval_epoch_interval or -1))
+        if get_real_rank() % 8 == 0:
+            logger.info("run config:\n%s", ordered_yaml_dump(_printable(config)))
+        logger.info(".........Model Compiling, Please Wait a Moment...........")
+        self._train_loop(wrapper, network, optimizer, train_dataset, callback_list, epochs, steps_per_epoch,
+                         initial_step, runner.stop_step)
+        logger.info(".........Training Over!.............")
+        return wrapper
+
+    def _train_callbacks(self, config, callbacks, steps_per_epoch, epochs, initial_step, global_batch,
+                         accumulation, optimizer):
+        defaults = {
+            'MFLossMonitor': {'origin_epochs': epochs, 'dataset_size': steps_per_epoch,
+                              'initial_epoch': initial_step // steps_per_epoch, 'initial_step': initial_step,
+                              'global_batch_size': global_batch, 'gradient_accumulation_steps': accumulation},
+            'CheckpointMonitor': {'global_batch_size': global_batch},
+        }
+        built = build_callback(list(config.callbacks or []), defaults) or []
+        for callback in callbacks or []:
+            if not isinstance(callback, Callback):
+                raise ConfigError(f"callbacks must be MindSpore Callback instances, got {type(callback).__name__}")
+            built.append(callback)
+        return built
+
+    @staticmethod
+    def _train_loop(train_cell, network, optimizer, dataset, callbacks, epochs, steps_per_epoch, initial_step,
+                    stop_step=None):
+        """Epochs over one dataset iterator; resuming skips exactly the batches already trained on."""
+        cb_params = _InternalCallbackParam()
+        cb_params.train_network = train_cell
+        cb_params.network = network
+        cb_params.optimizer = optimizer
+        cb_params.epoch_num = epochs
+        cb_params.batch_num = steps_per_epoch
+        cb_params.train_dataset = dataset
+        cb_params.mode = 'train'
+        cb_params.dataset_sink_mode = False
+        cb_params.device_number = get_real_group_size()
+        cb_params.parallel_mode = ms.get_auto_parallel_context('parallel_mode')
+        cb_params.cur_step_num = initial_step
+        cb_params.cur_epoch_num = initial_step // steps_per_epoch
+        cb_params.net_outputs = None
+        cb_params.list_callback = callbacks
+        run_context = RunContext(cb_params)
+        if initial_step >= epochs * steps_per_epoch:
+            logger.info("the checkpoint already covers all %d steps; nothing to train", epochs * steps_per_epoch)
+            return
+        if initial_step:
+            dataset.set_init_step(initial_step)
+        iterator = dataset.create_tuple_iterator(num_epochs=epochs)
+        with _CallbackManager(callbacks) as manager:
+            manager.on_train_begin(run_context)
+            for epoch in range(initial_step // steps_per_epoch, epochs):
+                cb_params.cur_epoch_num = epoch + 1
+                manager.on_train_epoch_begin(run_context)
+                for batch in iterator:
+                    cb_params.cur_step_num += 1
+                    cb_params.train_dataset_element = batch
+                    manager.on_train_step_begin(run_context)
+                    cb_params.net_outputs = train_cell(*batch)
+                    manager.on_train_step_end(run_context)
+                    if stop_step and cb_params.cur_step_num >= stop_step:
+                        run_context.request_stop()
+                    if run_context.get_stop_requested():
+                        break
+                manager.on_train_epoch_end(run_context)
+                if run_context.get_stop_requested():
+                    break
+            manager.on_train_end(run_context)
+
+    # -------------------------------------------------------------- evaluation
+    @staticmethod
+    def _metrics(config):
+        metric_cfg = config.metric or {'type': 'PerplexityMetric'}
+        metric_cfgs = metric_cfg if isinstance(metric_cfg, list) else [metric_cfg]
+        return {m['type']: build_metric(m) for m in metric_cfgs}
+
+    @staticmethod
+    def _evaluate_in_training(network, dataset, metrics):
+        was_training = network.training
+        network.set_train(False)
+        try:
+            return BaseTrainer._run_eval(network, dataset, metrics)
+        finally:
+            network.set_train(was_training)
+
+    @staticmethod
+    def _run_eval(network, dataset, metrics):
+        for metric in metrics.values():
+            metric.clear()
+        for batch in dataset.create_tuple_iterator(num_epochs=1):
+            outputs = network(*batch)
+            for metric in metrics.values():
+                metric.update(*outputs)
+        results = {name: metric.eval() for name, metric in metrics.items()}
+        return results[next(iter(results))] if len(results) == 1 else results
+
+    def evaluate_process(self, config, network=None, dataset=None, **kwargs):
+        build_parallel_config(config)
+        self.check_parallel(config)
+        if config.eval_dataset is not None and dataset is None:
+            config.eval_dataset.batch_size = int(config.runner_config.batch_size or 1)
+        eval_dataset = self.create_dataset(config, 'eval', dataset)
+        if network is None:
+            network = self.create_network(config)
+        self._check_record_length(eval_dataset, getattr(network, 'config', None), 'eval')
+        if config.load_checkpoint:
+            self.load_weights(config, network)
+        metrics = self._metrics(config)
+        network.set_train(False)
+        start = time.time()
+        result = self._run_eval(network, eval_dataset, metrics)
+        for name in metrics:
+            logger.info("%s = %s", name, result if len(metrics) == 1 else result[name])
+        logger.info("evaluation took %.2f s", time.time() - start)
+        return result
+
+
+def _printable(config):
+    """Config for logging: drop live objects, keep YAML-able values."""
+    out = {}
+    for key, value in config.items():
+        if hasattr(value, 'to_dict') and not isinstance(value, dict):
+            value = value.to_dict()
+        if isinstance(value, dict):
+            value = _printable(MindFormerConfig(value)) if not isinstance(value, MindFormerConfig) else _printable(value)
+        elif isinstance(value, (nn.Cell, ms.Tensor)) or callable(value):
+            value = repr(type(value).__name__)
+        out[key] = value
+    return out

@@ -1,0 +1,4 @@
+"""text_generation task trainer."""
+from .causal_language_modeling import CausalLanguageModelingTrainer
+
+__all__ = ['CausalLanguageModelingTrainer']

@@ -1,0 +1,137 @@
+"""MFTrainOneStepCell: forward, backward, gradient accumulation, loss scaling, clipping, update."""
+import mindspore as ms
+from mindspore import nn, ops, Parameter, Tensor
+from mindspore.context import ParallelMode
+from mindspore.nn.learning_rate_schedule import LearningRateSchedule
+
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+
+
+class DynamicLossScale(nn.Cell):
+    """Loss scale that halves (÷scale_factor) on overflow and grows after `scale_window` clean steps.
+
+    Plain arithmetic on Parameters, so it runs on every device (MindSpore's loss-scale cells rely
+    on an NPU status op).
+    """
+
+    def __init__(self, loss_scale_value=2 ** 16, scale_factor=2, scale_window=1000):
+        super().__init__()
+        self.loss_scale_value = float(loss_scale_value)
+        self.scale_factor = float(scale_factor)
+        self.scale_window = int(scale_window)
+        self.clean_steps = Parameter(Tensor(0, ms.int32), name='loss_scale_clean_steps', requires_grad=False)
+
+    def construct(self, scale, overflow):
+        if overflow:
+            ops.assign(scale, ops.maximum(scale / self.scale_factor, 1.0))
+            ops.assign(self.clean_steps, 0)
+        else:
+            ops.assign_add(self.clean_steps, 1)
+            if self.clean_steps >= self.scale_window:
+                ops.assign(scale, scale * self.scale_factor)
+                ops.assign(self.clean_steps, 0)
+        return overflow
+
+
+MindFormerRegister.register_cls(DynamicLossScale, MindFormerModuleType.WRAPPER, alias='DynamicLossScaleUpdateCell')
+MindFormerRegister.register_cls(DynamicLossScale, MindFormerModuleType.WRAPPER)
+
+
+class _FixedLossScale:
+    def __init__(self, value):
+        self.loss_scale_value = float(value)
+
+
+@MindFormerRegister.register(MindFormerModuleType.WRAPPER)
+class MFTrainOneStepCell(nn.Cell):
+    """One optimizer step. Returns (loss, overflow, loss_scale, learning_rate, global_norm).
+
+    With `gradient_accumulation_steps = n > 1` the incoming batch holds n micro-batches; their
+    gradients are summed in the graph and averaged before a single update, so this works on one
+    device too. The loss is the mean of the micro-batch losses.
+    """
+
+    def __init__(self, network, optimizer, use_clip_grad=False, max_grad_norm=1.0, scale_sense=1.0,
+                 gradient_accumulation_steps=1, parallel_config=None, **kwargs):
+        super().__init__(auto_prefix=False)
+        self.network = network
+        self.optimizer = optimizer
+        self.weights = optimizer.parameters
+        self.use_clip_grad = bool(use_clip_grad)
+        self.max_grad_norm = float(max_grad_norm)
+        self.accumulation = int(gradient_accumulation_steps or 1)
+        if self.accumulation < 1:
+            raise ConfigError(f"gradient_accumulation_steps must be >= 1, got {gradient_accumulation_steps}")
+        if isinstance(scale_sense, (int, float)):
+            scale_sense = _FixedLossScale(scale_sense)
+        self.dynamic_scale = scale_sense if isinstance(scale_sense, DynamicLossScale) else None
+        self.scale_sense = Parameter(Tensor(scale_sense.loss_scale_value, ms.float32), name='scale_sense',
+                                     requires_grad=False)
+        self.grad = ops.GradOperation(get_by_list=True, sens_param=True)
+        schedule = optimizer.learning_rate
+        self.lr_schedule = schedule if isinstance(schedule, LearningRateSchedule) else None
+        self.constant_lr = None if self.lr_schedule is not None else _first_lr(optimizer)
+        parallel_mode = ms.get_auto_parallel_context('parallel_mode')
+        self.reducer = None
+        if parallel_mode in (ParallelMode.DATA_PARALLEL, ParallelMode.HYBRID_PARALLEL):
+            from mindspore.communication import get_group_size  # pylint: disable=import-outside-toplevel
+            mean = ms.get_auto_parallel_context('gradients_mean')
+            self.reducer = nn.DistributedGradReducer(self.weights, mean, get_group_size())
+            self.allreduce = ops.AllReduce()
+            self.degree = float(get_group_size())
+
+    def _loss_and_grads(self, inputs):
+        loss = self.network(*inputs)
+        sens = ops.cast(self.scale_sense, loss.dtype)
+        grads = self.grad(self.network, self.weights)(*inputs, sens)
+        return loss, grads
+
+    def construct(self, *inputs):
+        if self.accumulation == 1:
+            loss, grads = self._loss_and_grads(inputs)
+        else:
+            micro = inputs[0].shape[0] // self.accumulation
+            loss, grads = self._loss_and_grads(tuple(x[0:micro] for x in inputs))
+            for i in range(1, self.accumulation):
+                part = tuple(x[i * micro:(i + 1) * micro] for x in inputs)
+                part_loss, part_grads = self._loss_and_grads(part)
+                loss = loss + part_loss
+                grads = tuple(g + h for g, h in zip(grads, part_grads))
+            loss = loss / self.accumulation
+        # unscale (and average the micro-batches) in one multiply
+        factor = 1.0 / (self.scale_sense * self.accumulation)
+        grads = tuple(g * ops.cast(factor, g.dtype) for g in grads)
+        if self.reducer is not None:
+            grads = self.reducer(grads)
+            loss = self.allreduce(loss) / self.degree
+        global_norm = ops.sqrt(ops.addn([ops.reduce_sum(ops.square(ops.cast(g, ms.float32))) for g in grads]))
+        overflow = ops.logical_not(ops.isfinite(global_norm))
+        if self.dynamic_scale is not None:
+            overflow = self.dynamic_scale(self.scale_sense, overflow)
+        if self.use_clip_grad:
+            clip = ops.minimum(self.max_grad_norm / (global_norm + 1e-6), 1.0)
+            grads = tuple(g * ops.cast(clip, g.dtype) for g in grads)
+        learning_rate = self._current_lr()
+        if not overflow:
+            self.optimizer(grads)
+        return loss, overflow, self.scale_sense, learning_rate, global_norm
+
+    def _current_lr(self):
+        if self.lr_schedule is not None:
+            return self.lr_schedule(self.optimizer.global_step)
+        return self.constant_lr
+
+
+def _first_lr(optimizer):
+    learning_rate = optimizer.learning_rate
+    if isinstance(learning_rate, (tuple, list, nn.CellList, ms.ParameterTuple)):
+        learning_rate = learning_rate[0]
+    if isinstance(learning_rate, Parameter) and learning_rate.ndim == 0:
+        return learning_rate
+    if isinstance(learning_rate, LearningRateSchedule):
+        raise ConfigError("group-wise learning-rate schedules are not supported by MFTrainOneStepCell yet")
+    return Tensor(float(learning_rate.asnumpy().reshape(-1)[0]), ms.float32)
+
+
+MindFormerRegister.register_cls(MFTrainOneStepCell, MindFormerModuleType.WRAPPER, alias='mf_wrapper')
