@@ -72,7 +72,8 @@ class CausalLanguageModelDataset:
         if config.repeat and int(config.repeat) > 1:
             dataset = dataset.repeat(int(config.repeat))
         dataset.record_length = record_length
-        dataset.input_columns = input_columns
+        # not `input_columns`: MapDataset owns that attribute; overwriting it made the last map cast every column
+        dataset.model_input_columns = input_columns
         logger.info("dataset: %d records on this rank, batch_size %d -> %d steps per epoch", size, batch_size,
                     dataset.get_dataset_size())
         return dataset

@@ -85,7 +85,7 @@ class GeneratorMixin:
         was_training = self.training
         self.set_train(False)
         start, new_tokens = time.time(), 0
-        while not finished.all() and valid.max() < max_length:
+        while not finished.all():  # a row finishes at EOS or at max_length, each on its own
             logits = self._logits_at(padded, valid)
             history = [padded[i, :valid[i]] for i in range(batch)]
             logits = processors(history, logits)

@@ -94,3 +94,13 @@ def check_file_exists(path, what):
     if not path or not os.path.exists(path):
         raise ConfigError(f"{what} does not exist: {path}")
     return path
+
+
+def set_seed(seed):
+    """Seed MindSpore (weight init, dropout), numpy and Python's random for reproducible runs."""
+    import random  # pylint: disable=import-outside-toplevel
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    ms.set_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)

@@ -75,6 +75,8 @@ class BaseTrainer:
             raise ConfigError(f"no {section} dataset: set {section}_dataset and {section}_dataset_task in the YAML "
                               f"or pass one to the Trainer")
         data_cfg = MindFormerConfig(data_cfg.to_dict())
+        if data_cfg.seed is None:
+            data_cfg.seed = config.seed if config.seed is not None else 0
         return build_dataset({'type': task.type}, {'dataset_config': data_cfg})
 
     def create_network(self, config):

@@ -12,7 +12,7 @@ from mindformers.mindformer_book import MindFormerBook
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig
-from mindformers.tools.utils import set_output_path, get_real_rank, get_real_group_size
+from mindformers.tools.utils import set_output_path, get_real_rank, get_real_group_size, set_seed
 from mindformers.trainer.build_trainer import build_trainer
 from mindformers.trainer.training_args import TrainingArguments
 
@@ -58,6 +58,8 @@ class Trainer:
         set_output_path(self.config.output_dir)
         if not context_is_built():
             build_context(self.config)
+        if self.config.seed is not None:
+            set_seed(int(self.config.seed))
         self.config.rank_id = get_real_rank()
         self.config.device_num = get_real_group_size()
         self.tokenizer = tokenizer

@@ -6,7 +6,7 @@ import re
 from mindformers.tools.checkpoint import list_checkpoints, read_checkpoint, CKPT_SUFFIXES
 from mindformers.tools.errors import CheckpointError, ConfigError
 
-RESUME_KEYS = ('epoch_num', 'step_num', 'global_step', 'loss_scale', 'global_batch_size')
+RESUME_KEYS = ('epoch_num', 'step_num', 'loss_scale', 'global_batch_size')
 
 
 def _newest(files):

@@ -91,6 +91,9 @@ class MFTrainOneStepCell(nn.Cell):
         if self.accumulation == 1:
             loss, grads = self._loss_and_grads(inputs)
         else:
+            if inputs[0].shape[0] % self.accumulation:  # static shape: checked once, at compile time in GRAPH_MODE
+                raise ValueError(f"MFTrainOneStepCell: batch size {inputs[0].shape[0]} is not divisible by "
+                                 f"gradient_accumulation_steps {self.accumulation}; make the batch a multiple of it")
             micro = inputs[0].shape[0] // self.accumulation
             loss, grads = self._loss_and_grads(tuple(x[0:micro] for x in inputs))
             for i in range(1, self.accumulation):

@@ -142,8 +142,8 @@ class CheckpointMonitor(Callback):
             logger.info("CheckpointMonitor: async_save is done synchronously so that files are complete on disk")
 
     def _train_state(self, cb_params):
+        # the optimizer's own `global_step` Parameter is saved with the train cell; not duplicated here
         return {'epoch_num': int(cb_params.cur_epoch_num), 'step_num': int(cb_params.cur_step_num),
-                'global_step': int(cb_params.cur_step_num),
                 'loss_scale': float(_unpack_outputs(cb_params.net_outputs)[2] or 1.0),
                 'global_batch_size': int(self.global_batch_size or 0)}
 

@@ -2,7 +2,8 @@
 import math
 
 import numpy as np
-from mindspore import Tensor
+import mindspore as ms
+from mindspore import Tensor, nn, ops
 from mindspore.train.metrics import Metric
 
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -10,6 +11,16 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
 def _numpy(value):
     return value.asnumpy() if isinstance(value, Tensor) else np.asarray(value)
+
+
+class _TokenNLL(nn.Cell):
+    """-log p(token[t+1] | ...) from logits[:, t] for every position: (batch, seq - 1)."""
+
+    def construct(self, logits, tokens):
+        batch, seq_len, vocab = logits.shape
+        log_probs = ops.log_softmax(ops.reshape(ops.cast(logits[:, :-1], ms.float32), (-1, vocab)), -1)
+        labels = ops.reshape(tokens[:, 1:], (-1, 1))
+        return -ops.reshape(ops.gather_elements(log_probs, 1, labels), (batch, seq_len - 1))
 
 
 @MindFormerRegister.register(MindFormerModuleType.METRIC)
@@ -23,6 +34,7 @@ class PerplexityMetric(Metric):
     def __init__(self, pipeline_parallel=False):
         super().__init__()
         self.pipeline_parallel = pipeline_parallel
+        self._token_nll = _TokenNLL()
         self.clear()
 
     def clear(self):
@@ -30,15 +42,12 @@ class PerplexityMetric(Metric):
         self.num_batches = 0
 
     def update(self, *inputs):
-        logits, tokens, mask = (_numpy(x) for x in inputs[:3])
-        logits = logits.astype(np.float64)[:, :-1]
-        labels = tokens[:, 1:].astype(np.int64)
-        mask = mask[:, 1:].astype(np.float64)
+        logits, tokens, mask = (x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs[:3])
+        # the vocab-sized work stays in a compiled kernel; only (batch, seq) numbers come back to numpy
+        nll = self._token_nll(logits, ops.cast(tokens, ms.int32)).asnumpy().astype(np.float64).reshape(-1)
+        mask = _numpy(mask)[:, 1:].reshape(-1).astype(np.float64)
         if self.pipeline_parallel:
             mask = mask - 1  # the model adds 1 under pipeline parallelism
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        nll = -np.take_along_axis(log_probs, labels[..., None], axis=-1)[..., 0]
         self.total_loss += float((nll * mask).sum() / (mask.sum() + 1e-8))
         self.num_batches += 1
 

@@ -75,6 +75,18 @@ class LlamaConfig(BaseConfig):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"LlamaConfig.{name} must be a positive integer, got {value!r}")
+        for name in ('n_kv_heads', 'intermediate_size'):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+                raise ConfigError(f"LlamaConfig.{name} must be a positive integer or null, got {value!r}")
+        if self.intermediate_size is None:
+            if not isinstance(self.multiple_of, int) or isinstance(self.multiple_of, bool) or self.multiple_of <= 0:
+                raise ConfigError(f"LlamaConfig.multiple_of must be a positive integer, got {self.multiple_of!r}")
+            if self.ffn_dim_multiplier is not None and (
+                    not isinstance(self.ffn_dim_multiplier, (int, float)) or isinstance(self.ffn_dim_multiplier, bool)
+                    or self.ffn_dim_multiplier <= 0):
+                raise ConfigError(f"LlamaConfig.ffn_dim_multiplier must be a positive number or null, got "
+                                  f"{self.ffn_dim_multiplier!r}")
         if self.hidden_size % self.num_heads:
             raise ConfigError(f"LlamaConfig: hidden_size {self.hidden_size} is not divisible by num_heads "
                               f"{self.num_heads}")
@@ -91,9 +103,12 @@ class LlamaConfig(BaseConfig):
     def ffn_hidden_size(self):
         if self.intermediate_size:
             return self.intermediate_size
-        hidden = int(2 * (4 * self.hidden_size) / 3)
+        # MindFormers' order (multiplier + 0.01 first, then 2/3): gives the released 70B width 28672
+        # with multiple_of 256, as upstream's YAMLs ship it
+        hidden = 4 * self.hidden_size
         if self.ffn_dim_multiplier is not None:
-            hidden = int(self.ffn_dim_multiplier * hidden)
+            hidden = int((self.ffn_dim_multiplier + 0.01) * hidden)
+        hidden = int(2 * hidden / 3)
         return self.multiple_of * ((hidden + self.multiple_of - 1) // self.multiple_of)
 
     def num_parameters(self):

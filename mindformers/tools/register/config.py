@@ -151,17 +151,26 @@ class MindFormerConfig(dict):
         return self
 
     @staticmethod
-    def _file2dict(filename):
+    def _file2dict(filename, _chain=()):
         filename = os.path.abspath(os.path.expanduser(filename))
         cfg = load_yaml_file(filename)
         base = cfg.pop(BASE_CONFIG, None)
         if not base:
             return cfg
         bases = [base] if isinstance(base, str) else list(base)
+        chain = _chain + (filename,)
         merged = OrderedDict()
         for base_file in bases:
-            base_path = os.path.join(os.path.dirname(filename), base_file)
-            merged.update(MindFormerConfig._file2dict(base_path))
+            if not isinstance(base_file, str):
+                raise ConfigError(f"{filename}: base_config entries must be paths, got {base_file!r}")
+            base_path = os.path.normpath(os.path.join(os.path.dirname(filename), base_file))
+            if base_path in chain:
+                raise ConfigError(f"{filename}: base_config '{base_file}' makes a cycle "
+                                  f"({' -> '.join(chain + (base_path,))}); remove one of the links")
+            if not os.path.isfile(base_path):
+                raise ConfigError(f"{filename}: base_config '{base_file}' not found (looked for {base_path}); "
+                                  f"base_config paths are relative to the YAML that names them")
+            merged.update(MindFormerConfig._file2dict(base_path, chain))
         merged = _convert(merged)
         _merge_a_into_b(_convert(cfg), merged)
         return merged

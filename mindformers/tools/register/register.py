@@ -114,10 +114,21 @@ class MindFormerRegister:
         try:
             return obj_cls(**args)
         except Exception as err:  # re-raise with the class name in front, same exception type
-            raise type(err)(f"{obj_cls.__name__}: {err}") from err
+            prefixed = _prefixed_error(err, obj_cls.__name__)
+            if prefixed is None:  # the type cannot be rebuilt from one message: keep the original
+                raise
+            raise prefixed from err
 
     @classmethod
     def get_instance(cls, module_type=MindFormerModuleType.TOOLS, class_name=None, **kwargs):
         if class_name is None:
             raise ValueError("class_name is required to build an instance from the registry")
         return cls.get_cls(module_type, class_name)(**kwargs)
+
+
+def _prefixed_error(err, class_name):
+    """`type(err)("<class_name>: <err>")`, or None when that exception type needs other constructor arguments."""
+    try:
+        return type(err)(f"{class_name}: {err}")
+    except TypeError:
+        return None

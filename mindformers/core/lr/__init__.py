@@ -1,0 +1,7 @@
+"""Learning-rate schedules and their builder; importing this registers them."""
+from .lr_schedule import (ConstantWarmUpLR, CosineWithRestartsAndWarmUpLR, CosineWithWarmUpLR, LinearWithWarmUpLR,
+                          PolynomialWithWarmUpLR)
+from .build_lr import build_lr
+
+__all__ = ['ConstantWarmUpLR', 'LinearWithWarmUpLR', 'CosineWithWarmUpLR', 'CosineWithRestartsAndWarmUpLR',
+           'PolynomialWithWarmUpLR', 'build_lr']

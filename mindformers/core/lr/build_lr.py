@@ -1,0 +1,52 @@
+"""build_lr: turn an `lr_schedule` config section into a LearningRateSchedule from the registry."""
+import inspect
+
+from mindspore.nn import learning_rate_schedule as ms_lr_schedule
+
+from mindformers.core.lr.lr_schedule import (ConstantWarmUpLR, CosineWithRestartsAndWarmUpLR, CosineWithWarmUpLR,
+                                             LinearWithWarmUpLR, PolynomialWithWarmUpLR)
+from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister
+
+__all__ = ['build_lr']
+
+
+def build_lr(config=None, default_args=None, module_type=MindFormerModuleType.LR, class_name=None, **kwargs):
+    """Build from `config` (a dict with `type`; `default_args` override its keys) or from `class_name` + kwargs.
+
+    Returns None when neither `config` nor `class_name` is given.
+    """
+    if config is None and class_name is None:
+        return None
+    if config is not None:
+        if isinstance(config, dict) and not isinstance(config, MindFormerConfig):
+            config = MindFormerConfig(**config)
+        return MindFormerRegister.get_instance_from_cfg(config, module_type, default_args)
+    return MindFormerRegister.get_instance(module_type, class_name, **kwargs)
+
+
+def _register_ms_lr_schedules():
+    """Make every MindSpore schedule (CosineDecayLR, WarmUpLR, ...) buildable by its class name."""
+    for name, schedule_cls in inspect.getmembers(ms_lr_schedule, inspect.isclass):
+        if name.startswith('_') or schedule_cls is ms_lr_schedule.LearningRateSchedule:
+            continue
+        if not issubclass(schedule_cls, ms_lr_schedule.LearningRateSchedule):
+            continue
+        # our own classes win over a MindSpore class with the same name
+        if not MindFormerRegister.is_exist(MindFormerModuleType.LR, name):
+            MindFormerRegister.register_cls(schedule_cls, MindFormerModuleType.LR)
+
+
+def _register_aliases():
+    aliases = {
+        'constant_with_warmup': ConstantWarmUpLR,
+        'linear': LinearWithWarmUpLR,
+        'cosine': CosineWithWarmUpLR,
+        'cosine_with_restarts': CosineWithRestartsAndWarmUpLR,
+        'polynomial': PolynomialWithWarmUpLR,
+    }
+    for alias, schedule_cls in aliases.items():
+        MindFormerRegister.register_cls(schedule_cls, MindFormerModuleType.LR, alias=alias)
+
+
+_register_ms_lr_schedules()
+_register_aliases()

@@ -1,0 +1,9 @@
+"""Model families, their tokenizers and processors, and the builders that make them from config."""
+from .base_config import BaseConfig
+from .base_model import BaseModel
+from .base_tokenizer import PreTrainedTokenizer, BaseTokenizer
+from .build_config import build_model_config
+from .build_model import build_model, build_network
+from .build_tokenizer import build_tokenizer
+from .build_processor import build_processor
+from .llama import LlamaConfig, LlamaForCausalLM, LlamaModel, LlamaTokenizer, LlamaProcessor

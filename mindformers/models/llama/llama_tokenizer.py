@@ -1,0 +1,164 @@
+"""LlamaTokenizer: LLaMA's sentencepiece BPE tokenizer, encoding and decoding like transformers' slow one."""
+import os
+import shutil
+
+import sentencepiece as spm
+
+from mindformers.models.base_tokenizer import PreTrainedTokenizer
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
+
+__all__ = ['LlamaTokenizer']
+
+SPIECE_UNDERLINE = '\u2581'  # '▁': sentencepiece's visible space
+
+
+def load_sentencepiece(vocab_file, sp_model_kwargs=None, owner='LlamaTokenizer'):
+    """Open a sentencepiece model file; every way it can fail is one ConfigError naming the path."""
+    if vocab_file is None:
+        raise ConfigError(f"{owner}: vocab_file is required (the path of a sentencepiece tokenizer.model)")
+    vocab_file = os.path.expanduser(str(vocab_file))
+    if not os.path.isfile(vocab_file):
+        raise ConfigError(f"{owner}: vocab_file not found: {vocab_file}")
+    sp_model = spm.SentencePieceProcessor(**(sp_model_kwargs or {}))
+    try:
+        sp_model.Load(vocab_file)
+    except (OSError, RuntimeError) as err:
+        reason = ' '.join(str(err).split())
+        raise ConfigError(f"{owner}: cannot read sentencepiece model {vocab_file}: {reason}") from None
+    return sp_model
+
+
+@MindFormerRegister.register(MindFormerModuleType.TOKENIZER)
+class LlamaTokenizer(PreTrainedTokenizer):
+    """LLaMA tokenizer over a sentencepiece model (`tokenizer.model`).
+
+    With `legacy=True` (the default, as upstream) every stretch of text between special tokens is
+    encoded by sentencepiece on its own, so each stretch gets sentencepiece's dummy-prefix space.
+    With `legacy=False` one prefix space is added to the whole text only (transformers' newer mode).
+    """
+    vocab_files_names = {'vocab_file': 'tokenizer.model'}
+    model_input_names = ['input_ids', 'attention_mask']
+    _support_list = ['llama_7b', 'llama_13b', 'llama_65b', 'llama2_7b', 'llama2_13b', 'llama2_70b',
+                     'llama_7b_lora', 'codellama_34b']
+
+    def __init__(self, vocab_file, unk_token='<unk>', bos_token='<s>', eos_token='</s>', pad_token='<unk>',
+                 sp_model_kwargs=None, add_bos_token=True, add_eos_token=False, clean_up_tokenization_spaces=False,
+                 legacy=True, **kwargs):
+        self.vocab_file = vocab_file
+        self.sp_model_kwargs = dict(sp_model_kwargs or {})
+        self.add_bos_token = add_bos_token
+        self.add_eos_token = add_eos_token
+        self.legacy = legacy
+        # transformers' add_prefix_space: decoding drops the space sentencepiece put before the first word
+        self.add_prefix_space = kwargs.pop('add_prefix_space', True)
+        self.sp_model = load_sentencepiece(vocab_file, self.sp_model_kwargs, type(self).__name__)
+        kwargs.setdefault('spaces_between_special_tokens', False)
+        super().__init__(vocab_file=vocab_file, unk_token=unk_token, bos_token=bos_token, eos_token=eos_token,
+                         pad_token=pad_token, sp_model_kwargs=self.sp_model_kwargs, add_bos_token=add_bos_token,
+                         add_eos_token=add_eos_token, clean_up_tokenization_spaces=clean_up_tokenization_spaces,
+                         legacy=legacy, add_prefix_space=self.add_prefix_space, **kwargs)
+
+    # sentencepiece processors are rebuilt from their serialized model when pickled (dataset workers)
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['sp_model'] = None
+        state['_sp_model_proto'] = self.sp_model.serialized_model_proto()
+        return state
+
+    def __setstate__(self, state):
+        proto = state.pop('_sp_model_proto')
+        self.__dict__.update(state)
+        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        self.sp_model.LoadFromSerializedProto(proto)
+
+    @property
+    def vocab_size(self):
+        return self.sp_model.get_piece_size()
+
+    def get_vocab(self):
+        vocab = {self.sp_model.id_to_piece(index): index for index in range(self.vocab_size)}
+        vocab.update(self.added_tokens_encoder)
+        return vocab
+
+    def tokenize(self, text, **kwargs):
+        if self.legacy or not text:
+            return super().tokenize(text, **kwargs)
+        text = text.replace(SPIECE_UNDERLINE, ' ')
+        if self.add_prefix_space:
+            text = SPIECE_UNDERLINE + text
+        tokens = super().tokenize(text, **kwargs)
+        # "▁" followed by a special token: the prefix space belonged to nothing
+        if len(tokens) > 1 and tokens[0] == SPIECE_UNDERLINE and tokens[1] in self.all_special_tokens:
+            tokens = tokens[1:]
+        return tokens
+
+    def _tokenize(self, text):
+        if self.legacy:
+            return self.sp_model.encode(text, out_type=str)
+        # Non-legacy: no dummy prefix per stretch. Encoding "<unk>" + text and dropping the pieces of
+        # "<unk>" gives the pieces of `text` as if it were not at the start of the input.
+        prefix = self.sp_model.encode(str(self.unk_token), out_type=str)
+        tokens = self.sp_model.encode(str(self.unk_token) + text.replace(SPIECE_UNDERLINE, ' '), out_type=str)
+        return tokens[len(prefix):]
+
+    def _sp_decode(self, pieces):
+        """sentencepiece decode; without legacy, a leading space is kept (no dummy prefix to undo)."""
+        if self.legacy or not pieces:
+            return self.sp_model.decode(pieces)
+        prefix = self.sp_model.encode(str(self.unk_token), out_type=str)
+        return self.sp_model.decode(prefix + list(pieces))[len(self.sp_model.decode(prefix)):]
+
+    def _convert_token_to_id(self, token):
+        return self.sp_model.piece_to_id(token)
+
+    def _convert_id_to_token(self, index):
+        return self.sp_model.id_to_piece(index)
+
+    def convert_tokens_to_string(self, tokens):
+        """Decode pieces with sentencepiece; special tokens are written as they are, as transformers does."""
+        tokens = list(tokens)
+        if tokens and tokens[0].startswith(SPIECE_UNDERLINE) and self.add_prefix_space:
+            tokens[0] = tokens[0][1:]
+        special_tokens = set(self.all_special_tokens)
+        out_string = ''
+        stretch = []
+        prev_is_special = False
+        for index, token in enumerate(tokens):
+            if token in special_tokens:
+                # legacy decoding puts a space before a special token that follows text
+                if not prev_is_special and index != 0 and self.legacy:
+                    out_string += ' '
+                out_string += self._sp_decode(stretch) + token
+                prev_is_special = True
+                stretch = []
+            else:
+                if prev_is_special and index == 1 and self.add_prefix_space and not token.startswith(SPIECE_UNDERLINE):
+                    out_string += ' '
+                stretch.append(token)
+                prev_is_special = False
+        return out_string + self._sp_decode(stretch)
+
+    def build_inputs_with_special_tokens(self, token_ids_0, token_ids_1=None):
+        """<s> A (</s>) and, for a pair, <s> A (</s>) <s> B (</s>), as add_bos_token/add_eos_token say."""
+        bos = [self.bos_token_id] if self.add_bos_token else []
+        eos = [self.eos_token_id] if self.add_eos_token else []
+        output = bos + list(token_ids_0) + eos
+        if token_ids_1 is not None:
+            output = output + bos + list(token_ids_1) + eos
+        return output
+
+    def save_vocabulary(self, save_directory, filename_prefix=None):
+        """Copy (or re-serialize) the sentencepiece model into `save_directory`; returns (path,)."""
+        if not os.path.isdir(save_directory):
+            raise ConfigError(f"save_vocabulary: {save_directory} is not a directory")
+        name = (filename_prefix + '-' if filename_prefix else '') + self.vocab_files_names['vocab_file']
+        out_file = os.path.join(save_directory, name)
+        source = os.path.expanduser(str(self.vocab_file)) if self.vocab_file else None
+        if source and os.path.isfile(source):
+            if os.path.abspath(source) != os.path.abspath(out_file):
+                shutil.copyfile(source, out_file)
+        else:
+            with open(out_file, 'wb') as stream:
+                stream.write(self.sp_model.serialized_model_proto())
+        return (out_file,)

@@ -1,0 +1,1 @@
+"""Command-line tools that turn raw datasets into the MindRecord files the trainers read."""

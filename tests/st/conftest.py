@@ -1,0 +1,93 @@
+"""Shared fixtures for end-to-end tests: tiny YAMLs, synthetic MindRecords, running the CLI."""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.path.join(os.path.dirname(ROOT), 'shared')
+TINY_BASE = os.path.join(ROOT, 'configs', 'llama2', 'pretrain_llama2_tiny.yaml')
+
+TINY_YAML = """base_config: {base}
+runner_config:
+  epochs: {epochs}
+  batch_size: {batch_size}
+model:
+  model_config:
+    seq_length: {seq_length}
+    hidden_size: 32
+    num_layers: 2
+    num_heads: 4
+    n_kv_heads: 2
+    vocab_size: {vocab_size}
+    multiple_of: 16
+    max_decode_length: {seq_length}
+optimizer:
+  learning_rate: 2.e-2
+lr_schedule:
+  learning_rate: 2.e-2
+  lr_end: 2.e-3
+  warmup_ratio: 0.0
+callbacks:
+  - type: MFLossMonitor
+    per_print_times: 1
+  - type: CheckpointMonitor
+    prefix: tiny
+    save_checkpoint_steps: {save_steps}
+    keep_checkpoint_max: {keep_max}
+"""
+
+
+def write_yaml(path, epochs=1, batch_size=4, seq_length=16, vocab_size=64, save_steps=4, keep_max=3, extra=''):
+    text = TINY_YAML.format(base=TINY_BASE, epochs=epochs, batch_size=batch_size, seq_length=seq_length,
+                            vocab_size=vocab_size, save_steps=save_steps, keep_max=keep_max) + extra
+    with open(path, 'w', encoding='utf-8') as stream:
+        stream.write(text)
+    return str(path)
+
+
+def write_mindrecord(path, rows, columns=('input_ids',)):
+    """Write int32 rows; `rows` is a list of dicts or of arrays (for a single column)."""
+    from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
+    writer = FileWriter(str(path), 1)
+    writer.add_schema({c: {'type': 'int32', 'shape': [-1]} for c in columns}, 'test')
+    records = [r if isinstance(r, dict) else {columns[0]: np.asarray(r, np.int32)} for r in rows]
+    writer.write_raw_data(records)
+    writer.commit()
+    return str(path)
+
+
+def counting_rows(num_rows, seq_length, vocab_size, seed=0):
+    """Rows where each token is the previous one + 1 (mod vocab, skipping pad id 0): easy to learn."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(num_rows):
+        start = rng.integers(1, vocab_size)
+        rows.append([(start + i - 1) % (vocab_size - 1) + 1 for i in range(seq_length + 1)])
+    return rows
+
+
+def run_cli(args, cwd, timeout=600, env_extra=None):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env['GLOG_v'] = '3'
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'run_mindformer.py')] + list(args), cwd=str(cwd),
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+LOSS_RE = re.compile(r'loss:\[\s*([0-9.]+)/')
+
+
+def losses(text):
+    return [float(x) for x in LOSS_RE.findall(text)]
+
+
+@pytest.fixture
+def shared_dir():
+    if not os.path.isdir(SHARED):
+        pytest.skip(f"../shared (real data for this test) is not present at {SHARED}")
+    return SHARED

@@ -1,0 +1,309 @@
+"""Packaged YAMLs: every file loads, every book name points at one, model sizes match the released models.
+
+Only LlamaConfig objects are built (sizes are computed, never allocated), so the whole file runs in seconds.
+"""
+import glob
+import os
+
+import pytest
+
+import mindformers  # noqa: F401  (registers every component class)
+from mindformers.mindformer_book import MindFormerBook, _TRAINER_SUPPORT_TASKS_LIST
+from mindformers.models.build_config import build_model_config
+from mindformers.models.llama.llama_config import LlamaConfig
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister
+
+PROJECT = MindFormerBook.get_project_path()
+CONFIG_DIR = os.path.join(PROJECT, 'configs')
+ALL_YAMLS = sorted(os.path.relpath(p, PROJECT)
+                   for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.yaml'), recursive=True))
+TINY_DIR = os.path.join(CONFIG_DIR, 'llama2')
+REAL_SIZES = ('7b', '13b', '70b')
+LLAMA2_VARIANTS = ('pretrain', 'finetune', 'predict', 'lora')
+LORA_CONFIG = {'pet_type': 'lora', 'lora_rank': 16, 'lora_alpha': 16, 'lora_dropout': 0.05,
+               'target_modules': '.*wq|.*wk|.*wv|.*wo'}
+# architecture keys that must agree between the variants of one model size
+ARCH_KEYS = ('seq_length', 'hidden_size', 'num_layers', 'num_heads', 'n_kv_heads', 'vocab_size', 'multiple_of',
+             'ffn_dim_multiplier', 'rms_norm_eps', 'ffn_hidden_size')
+
+
+def _load(rel_path):
+    return MindFormerConfig(os.path.join(PROJECT, rel_path))
+
+
+def _model_config(rel_path):
+    return build_model_config(_load(rel_path).model.model_config)
+
+
+def _book_path(name):
+    return os.path.join(PROJECT, _TRAINER_SUPPORT_TASKS_LIST['text_generation'][name])
+
+
+def _arch(model_config):
+    return {key: getattr(model_config, key) for key in ARCH_KEYS}
+
+
+def test_configs_folder_holds_the_llama_family():
+    expected = {f'configs/llama/run_llama_{s}.yaml' for s in ('7b', '13b', '65b', '7b_lora')}
+    expected |= {f'configs/llama2/{v}_llama2_{s}.yaml' for v in LLAMA2_VARIANTS for s in REAL_SIZES + ('tiny',)}
+    expected.add('configs/general/run_general_task.yaml')
+    assert expected <= set(ALL_YAMLS)
+
+
+@pytest.mark.parametrize('rel_path', ALL_YAMLS)
+def test_every_yaml_loads_with_the_upstream_top_level_keys(rel_path):
+    config = _load(rel_path)
+    assert config.run_mode in ('train', 'finetune', 'eval', 'predict')
+    for key in ('trainer', 'runner_config', 'context', 'parallel', 'parallel_config', 'model', 'train_dataset',
+                'train_dataset_task', 'optimizer', 'lr_schedule', 'runner_wrapper', 'callbacks', 'processor'):
+        assert config.get(key) is not None, f"{rel_path} has no top-level '{key}'"
+    assert config.model.arch.type == 'LlamaForCausalLM'
+    assert 'base_config' not in config
+
+
+@pytest.mark.parametrize('rel_path', ALL_YAMLS)
+def test_every_model_config_builds_and_validates(rel_path):
+    model_config = _model_config(rel_path)
+    assert isinstance(model_config, LlamaConfig)
+    model_config.validate()
+    assert model_config.num_parameters() > 0
+
+
+@pytest.mark.parametrize('rel_path', ALL_YAMLS)
+def test_every_component_type_is_registered(rel_path):
+    config = _load(rel_path)
+    wanted = [(MindFormerModuleType.TRAINER, config.trainer.type),
+              (MindFormerModuleType.OPTIMIZER, config.optimizer.type),
+              (MindFormerModuleType.LR, config.lr_schedule.type),
+              (MindFormerModuleType.WRAPPER, config.runner_wrapper.type),
+              (MindFormerModuleType.DATASET, config.train_dataset_task.type),
+              (MindFormerModuleType.DATASET_LOADER, config.train_dataset.data_loader.type),
+              (MindFormerModuleType.MODELS, config.model.arch.type),
+              (MindFormerModuleType.CONFIG, config.model.model_config.type),
+              (MindFormerModuleType.METRIC, config.metric.type),
+              (MindFormerModuleType.PROCESSOR, config.processor.type),
+              (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
+    wanted += [(MindFormerModuleType.CALLBACK, cb['type']) for cb in config.callbacks + (config.eval_callbacks or [])]
+    if isinstance(config.runner_wrapper.scale_sense, dict):
+        wanted.append((MindFormerModuleType.WRAPPER, config.runner_wrapper.scale_sense.type))
+    missing = [(kind, name) for kind, name in wanted if not MindFormerRegister.is_exist(kind, name)]
+    assert not missing, f"{rel_path} names unregistered components {missing}"
+
+
+@pytest.mark.parametrize('task, name', [(task, name) for task, names in _TRAINER_SUPPORT_TASKS_LIST.items()
+                                        for name in names])
+def test_every_book_entry_points_to_an_existing_yaml(task, name):
+    path = MindFormerBook.get_task_config_path(task, name)
+    assert os.path.isfile(path), f"{task}/{name} -> {path} does not exist"
+    MindFormerConfig(path)
+
+
+def test_book_lists_the_upstream_llama_names():
+    names = set(_TRAINER_SUPPORT_TASKS_LIST['text_generation'])
+    assert {'llama_7b', 'llama_13b', 'llama_65b', 'llama_7b_lora', 'llama2_7b', 'llama2_13b', 'llama2_70b'} <= names
+    assert _TRAINER_SUPPORT_TASKS_LIST['general'] == {'common': 'configs/general/run_general_task.yaml'}
+
+
+@pytest.mark.parametrize('name, expected, tolerance', [
+    ('llama2_7b', 6.74e9, 0.005),
+    ('llama2_13b', 13.0e9, 0.01),
+    ('llama2_70b', 69.0e9, 0.01),
+    ('llama_7b', 6.74e9, 0.01),
+    ('llama_13b', 13.0e9, 0.01),
+    ('llama_65b', 65.3e9, 0.01),
+])
+def test_num_parameters_matches_the_released_model(name, expected, tolerance):
+    count = build_model_config(MindFormerConfig(_book_path(name)).model.model_config).num_parameters()
+    assert abs(count - expected) / expected < tolerance, f"{name}: {count:,} parameters"
+
+
+@pytest.mark.parametrize('name, ffn, kv_heads, eps', [
+    ('llama_7b', 11008, 32, 1e-6), ('llama_13b', 13824, 40, 1e-6), ('llama_65b', 22016, 64, 1e-6),
+    ('llama2_7b', 11008, 32, 1e-5), ('llama2_13b', 13824, 40, 1e-5), ('llama2_70b', 28672, 8, 1e-5),
+])
+def test_ffn_width_kv_heads_and_norm_eps_are_the_released_ones(name, ffn, kv_heads, eps):
+    model_config = build_model_config(MindFormerConfig(_book_path(name)).model.model_config)
+    assert model_config.ffn_hidden_size == ffn
+    assert (model_config.n_kv_heads or model_config.num_heads) == kv_heads
+    assert model_config.rms_norm_eps == eps
+
+
+@pytest.mark.parametrize('size', REAL_SIZES)
+def test_llama2_variants_of_one_size_share_the_architecture(size):
+    archs = {variant: _arch(_model_config(f'configs/llama2/{variant}_llama2_{size}.yaml'))
+             for variant in LLAMA2_VARIANTS}
+    assert all(arch == archs['pretrain'] for arch in archs.values()), archs
+    assert archs['pretrain']['seq_length'] == 4096
+
+
+def test_llama_7b_lora_has_the_llama_7b_architecture():
+    assert _arch(_model_config('configs/llama/run_llama_7b_lora.yaml')) == \
+        _arch(_model_config('configs/llama/run_llama_7b.yaml'))
+
+
+@pytest.mark.parametrize('size', REAL_SIZES)
+def test_llama2_run_modes_columns_and_pet_config(size):
+    pretrain, finetune, predict, lora = (_load(f'configs/llama2/{v}_llama2_{size}.yaml') for v in LLAMA2_VARIANTS)
+    assert (pretrain.run_mode, finetune.run_mode, predict.run_mode, lora.run_mode) == \
+        ('train', 'finetune', 'predict', 'finetune')
+    assert pretrain.train_dataset.input_columns == ['input_ids']
+    for config in (finetune, lora):
+        assert config.train_dataset.input_columns == ['input_ids', 'labels']
+        assert config.train_dataset_task.dataset_config.input_columns == ['input_ids', 'labels']
+    assert predict.model.model_config.use_past is True
+    assert predict.model.model_config.batch_size == 1 and predict.runner_config.batch_size == 1
+    assert lora.model.model_config.pet_config.to_dict() == LORA_CONFIG
+    assert lora.trainer.model_name == f'llama2_{size}_lora'
+    assert pretrain.model.model_config.pet_config is None
+
+
+@pytest.mark.parametrize('rel_path', [p for p in ALL_YAMLS if 'tiny' not in p and 'general' not in p])
+def test_real_size_configs_keep_the_ascend_settings(rel_path):
+    config = _load(rel_path)
+    assert config.context.device_target == 'Ascend'
+    assert config.model.model_config.compute_dtype in ('float16', 'bfloat16')
+    assert config.optimizer.type == 'FP32StateAdamWeightDecay'
+    assert config.lr_schedule.type == 'CosineWithWarmUpLR'
+    assert config.runner_wrapper.type == 'MFTrainOneStepCell'
+    assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
+    assert config.recompute_config.recompute in (True, False)
+    if config.use_parallel:
+        assert config.parallel.parallel_mode == 1
+
+
+@pytest.mark.parametrize('rel_path', [p for p in ALL_YAMLS if 'tiny' not in p and 'general' not in p])
+def test_parallel_layout_divides_the_model(rel_path):
+    config = _load(rel_path)
+    layout = config.parallel_config
+    model_config = _model_config(rel_path)
+    assert model_config.num_heads % layout.model_parallel == 0
+    assert (model_config.n_kv_heads or model_config.num_heads) % layout.model_parallel == 0
+    assert model_config.ffn_hidden_size % layout.model_parallel == 0
+    assert model_config.num_layers % layout.pipeline_stage == 0
+    assert layout.micro_batch_num >= layout.pipeline_stage
+
+
+def test_pretrain_llama2_7b_uses_dynamic_loss_scale():
+    scale_sense = _load('configs/llama2/pretrain_llama2_7b.yaml').runner_wrapper.scale_sense
+    assert scale_sense.to_dict() == {'type': 'DynamicLossScaleUpdateCell', 'loss_scale_value': 65536,
+                                     'scale_factor': 2, 'scale_window': 1000}
+
+
+# ------------------------------------------------------------------ tiny CPU siblings
+def _tiny(variant):
+    return _load(f'configs/llama2/{variant}_llama2_tiny.yaml')
+
+
+def test_tiny_siblings_have_the_pretrain_tiny_model():
+    base = _tiny('pretrain').model.model_config.to_dict()
+    for variant in ('finetune', 'predict', 'lora'):
+        model_config = _tiny(variant).model.model_config.to_dict()
+        model_config.pop('pet_config', None)
+        differing = {k for k in set(base) | set(model_config) if base.get(k) != model_config.get(k)}
+        assert differing <= {'use_past', 'batch_size', 'max_decode_length', 'do_sample'}, (variant, differing)
+        assert _model_config(f'configs/llama2/{variant}_llama2_tiny.yaml').num_parameters() == \
+            _model_config('configs/llama2/pretrain_llama2_tiny.yaml').num_parameters()
+
+
+def test_tiny_siblings_inherit_cpu_settings_from_pretrain_tiny():
+    base = _tiny('pretrain')
+    for variant in ('finetune', 'predict', 'lora'):
+        config = _tiny(variant)
+        assert config.context.to_dict() == base.context.to_dict()
+        assert config.parallel.to_dict() == base.parallel.to_dict()
+        assert config.parallel_config.to_dict() == base.parallel_config.to_dict()
+        assert config.train_dataset.data_loader.to_dict() == base.train_dataset.data_loader.to_dict()
+        assert config.model.model_config.seq_length == 128
+
+
+def test_finetune_tiny_reads_labels_in_both_dataset_sections():
+    config = _tiny('finetune')
+    assert config.run_mode == 'finetune'
+    assert config.train_dataset.input_columns == ['input_ids', 'labels']
+    assert config.train_dataset_task.dataset_config.input_columns == ['input_ids', 'labels']
+    assert config.train_dataset.batch_size == _tiny('pretrain').train_dataset.batch_size
+    assert config.eval_dataset.input_columns == ['input_ids']
+
+
+def test_predict_tiny_turns_on_the_kv_cache():
+    config = _tiny('predict')
+    assert config.run_mode == 'predict'
+    assert config.model.model_config.use_past is True
+    assert config.model.model_config.batch_size == 1
+    assert config.runner_config.batch_size == 1
+
+
+def test_lora_tiny_inherits_finetune_tiny_and_adds_pet_config():
+    config = _tiny('lora')
+    assert config.run_mode == 'finetune'
+    assert config.train_dataset.input_columns == ['input_ids', 'labels']
+    assert config.model.model_config.pet_config.to_dict() == LORA_CONFIG
+    assert config.callbacks[1]['prefix'] == 'llama2_tiny_lora'
+
+
+def test_general_task_config_is_the_tiny_llama_on_cpu():
+    config = _load('configs/general/run_general_task.yaml')
+    assert config.trainer.model_name == 'common'
+    assert config.context.device_target == 'CPU'
+    assert _arch(_model_config('configs/general/run_general_task.yaml')) == \
+        _arch(_model_config('configs/llama2/pretrain_llama2_tiny.yaml'))
+
+
+# ------------------------------------------------------------------ bad inputs
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    path = tmp_path / 'broken.yaml'
+    path.write_text("seed: 0\nmodel:\n  model_config:\n    hidden_size: [128\n    num_layers: 2\n",
+                    encoding='utf-8')
+    with pytest.raises(ConfigError) as info:
+        MindFormerConfig(str(path))
+    message = str(info.value)
+    assert str(path) in message
+    assert 'line 5' in message
+
+
+def test_missing_base_config_is_a_config_error_naming_it(tmp_path):
+    path = tmp_path / 'child.yaml'
+    path.write_text("base_config: no_such_base.yaml\nseed: 1\n", encoding='utf-8')
+    with pytest.raises(ConfigError, match='no_such_base.yaml'):
+        MindFormerConfig(str(path))
+
+
+def test_base_config_cycle_is_a_config_error(tmp_path):
+    (tmp_path / 'a.yaml').write_text("base_config: b.yaml\nx: 1\n", encoding='utf-8')
+    (tmp_path / 'b.yaml').write_text("base_config: a.yaml\ny: 2\n", encoding='utf-8')
+    with pytest.raises(ConfigError, match='cycle'):
+        MindFormerConfig(str(tmp_path / 'a.yaml'))
+
+
+def test_base_config_deep_merges_and_child_lists_replace(tmp_path):
+    (tmp_path / 'base.yaml').write_text(
+        "model:\n  model_config:\n    type: LlamaConfig\n    hidden_size: 64\n    num_heads: 4\n"
+        "train_dataset:\n  input_columns: [input_ids]\n  batch_size: 4\n", encoding='utf-8')
+    (tmp_path / 'child.yaml').write_text(
+        "base_config: base.yaml\nmodel:\n  model_config:\n    num_heads: 8\n"
+        "train_dataset:\n  input_columns: [input_ids, labels]\n", encoding='utf-8')
+    config = MindFormerConfig(str(tmp_path / 'child.yaml'))
+    assert config.model.model_config.to_dict() == {'type': 'LlamaConfig', 'hidden_size': 64, 'num_heads': 8}
+    assert config.train_dataset.to_dict() == {'input_columns': ['input_ids', 'labels'], 'batch_size': 4}
+
+
+def test_invalid_model_config_in_yaml_is_a_config_error(tmp_path):
+    path = tmp_path / 'bad_heads.yaml'
+    path.write_text(f"base_config: {os.path.join(TINY_DIR, 'pretrain_llama2_tiny.yaml')}\n"
+                    "model:\n  model_config:\n    num_heads: 3\n", encoding='utf-8')
+    with pytest.raises(ConfigError, match='num_heads'):
+        build_model_config(MindFormerConfig(str(path)).model.model_config)
+
+
+@pytest.mark.parametrize('bad, message', [
+    ({'multiple_of': 0}, 'multiple_of'),
+    ({'n_kv_heads': -8}, 'n_kv_heads'),
+    ({'n_kv_heads': 0}, 'n_kv_heads'),
+    ({'intermediate_size': -5}, 'intermediate_size'),
+    ({'ffn_dim_multiplier': '1.3'}, 'ffn_dim_multiplier'),
+    ({'n_kv_heads': 3}, 'n_kv_heads'),
+])
+def test_llama_config_rejects_bad_ffn_and_kv_sizes(bad, message):
+    with pytest.raises(ConfigError, match=message):
+        LlamaConfig(**bad)
