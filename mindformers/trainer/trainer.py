@@ -12,7 +12,8 @@ from mindformers.mindformer_book import MindFormerBook
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig
-from mindformers.tools.utils import set_output_path, get_real_rank, get_real_group_size, set_seed
+from mindformers.tools.utils import (set_output_path, get_output_root_path, get_real_rank, get_real_group_size,
+                                     set_seed)
 from mindformers.trainer.build_trainer import build_trainer
 from mindformers.trainer.training_args import TrainingArguments
 
@@ -119,7 +120,7 @@ class Trainer:
     def _checkpoint_arg(self, checkpoint, allow_name=True):
         """True -> newest checkpoint of this rank in <output>/checkpoint; str -> as given."""
         if checkpoint is True:
-            folder = os.path.join(self.config.output_dir or './output', 'checkpoint')
+            folder = os.path.join(get_output_root_path(), 'checkpoint')
             if not os.path.isdir(folder):
                 raise ConfigError(f"no checkpoint to resume from: {folder} does not exist")
             self.config.load_checkpoint = folder
@@ -205,7 +206,7 @@ class Trainer:
         return self.trainer.create_dataset(self.config, 'eval', self.eval_dataset)
 
     def get_last_checkpoint(self):
-        folder = os.path.join(self.config.output_dir or './output', 'checkpoint', f'rank_{get_real_rank()}')
+        folder = os.path.join(get_output_root_path(), 'checkpoint', f'rank_{get_real_rank()}')
         if not os.path.isdir(folder):
             return None
         files = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith('.ckpt')]

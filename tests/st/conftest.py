@@ -54,7 +54,8 @@ def write_mindrecord(path, rows, columns=('input_ids',)):
     from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
     writer = FileWriter(str(path), 1)
     writer.add_schema({c: {'type': 'int32', 'shape': [-1]} for c in columns}, 'test')
-    records = [r if isinstance(r, dict) else {columns[0]: np.asarray(r, np.int32)} for r in rows]
+    records = [{k: np.asarray(v, np.int32) for k, v in r.items()} if isinstance(r, dict)
+               else {columns[0]: np.asarray(r, np.int32)} for r in rows]
     writer.write_raw_data(records)
     writer.commit()
     return str(path)
