@@ -34,6 +34,8 @@ class TemperatureLogitsWarper:
 
 class TopKLogitsWarper:
     def __init__(self, top_k):
+        if int(top_k) < 1:  # a negative k would index the sorted row from the wrong end
+            raise ConfigError(f"top_k must be a positive integer (0 turns top-k off in generate), got {top_k}")
         self.top_k = int(top_k)
 
     def __call__(self, input_ids, scores):

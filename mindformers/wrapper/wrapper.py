@@ -38,6 +38,18 @@ MindFormerRegister.register_cls(DynamicLossScale, MindFormerModuleType.WRAPPER, 
 MindFormerRegister.register_cls(DynamicLossScale, MindFormerModuleType.WRAPPER)
 
 
+class _ScaledLoss(nn.Cell):
+    """network(*inputs) * scale: differentiating this gives loss-scaled gradients in one pass."""
+
+    def __init__(self, network):
+        super().__init__(auto_prefix=False)
+        self.network = network
+
+    def construct(self, scale, *inputs):
+        loss = self.network(*inputs)
+        return loss * ops.cast(scale, loss.dtype)
+
+
 class _FixedLossScale:
     def __init__(self, value):
         self.loss_scale_value = float(value)
@@ -68,7 +80,8 @@ class MFTrainOneStepCell(nn.Cell):
         self.dynamic_scale = scale_sense if isinstance(scale_sense, DynamicLossScale) else None
         self.scale_sense = Parameter(Tensor(scale_sense.loss_scale_value, ms.float32), name='scale_sense',
                                      requires_grad=False)
-        self.grad = ops.GradOperation(get_by_list=True, sens_param=True)
+        self.scaled_loss = _ScaledLoss(network)
+        self.value_and_grad = ms.value_and_grad(self.scaled_loss, grad_position=None, weights=self.weights)
         schedule = optimizer.learning_rate
         self.lr_schedule = schedule if isinstance(schedule, LearningRateSchedule) else None
         self.constant_lr = None if self.lr_schedule is not None else _first_lr(optimizer)
@@ -82,10 +95,9 @@ class MFTrainOneStepCell(nn.Cell):
             self.degree = float(get_group_size())
 
     def _loss_and_grads(self, inputs):
-        loss = self.network(*inputs)
-        sens = ops.cast(self.scale_sense, loss.dtype)
-        grads = self.grad(self.network, self.weights)(*inputs, sens)
-        return loss, grads
+        # one forward: value_and_grad of (loss * scale), then unscale the value
+        scaled_loss, grads = self.value_and_grad(self.scale_sense, *inputs)
+        return scaled_loss / ops.cast(self.scale_sense, scaled_loss.dtype), grads
 
     def construct(self, *inputs):
         if self.accumulation == 1:

@@ -227,6 +227,8 @@ def _check_output(output_file, file_partition):
                 raise ConfigError(f"output file {path} already exists; remove it (and its .db file) "
                                   f"or choose another --output_file")
     out_dir = os.path.dirname(os.path.abspath(output_file))
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"cannot write --output_file {output_file}: {out_dir} is a file, not a directory")
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as err:
