@@ -17,7 +17,9 @@ import re
 
 import numpy as np
 
+from mindformers.tools.download import checkpoint_download_root
 from mindformers.tools.errors import ConfigError
+from mindformers.tools.logger import logger
 from mindformers.tools.register.config import ordered_yaml_dump, ordered_yaml_load
 
 __all__ = ['PreTrainedTokenizer', 'BaseTokenizer', 'BatchEncoding']
@@ -187,7 +189,8 @@ class PreTrainedTokenizer:
     @property
     def special_tokens_map(self):
         """{'bos_token': '<s>', ...} for the special tokens that are set."""
-        tokens = {name: self._special_tokens[name] for name in SPECIAL_TOKENS_ATTRIBUTES if name in self._special_tokens}
+        tokens = {name: self._special_tokens[name] for name in SPECIAL_TOKENS_ATTRIBUTES
+                  if name in self._special_tokens}
         if self._additional_special_tokens:
             tokens['additional_special_tokens'] = list(self._additional_special_tokens)
         return tokens
@@ -230,8 +233,8 @@ class PreTrainedTokenizer:
             elif name in SPECIAL_TOKENS_ATTRIBUTES:
                 self._set_special_token(name, value)
             else:
-                raise ConfigError(f"unknown special token name '{name}'; use one of {', '.join(SPECIAL_TOKENS_ATTRIBUTES)}"
-                                  f" or additional_special_tokens")
+                raise ConfigError(f"unknown special token name '{name}'; use one of "
+                                  f"{', '.join(SPECIAL_TOKENS_ATTRIBUTES)} or additional_special_tokens")
         return len(self) - before
 
     # ---- vocabulary ------------------------------------------------------------------------------
@@ -299,8 +302,8 @@ class PreTrainedTokenizer:
         if index in self.added_tokens_decoder:
             return self.added_tokens_decoder[index]
         if not 0 <= index < self.vocab_size:
-            raise ConfigError(f"token id {index} is outside the vocabulary of {type(self).__name__} (0..{len(self) - 1});"
-                              f" does the model's vocab_size match the tokenizer?")
+            raise ConfigError(f"token id {index} is outside the vocabulary of {type(self).__name__} "
+                              f"(0..{len(self) - 1}); does the model's vocab_size match the tokenizer?")
         return self._convert_id_to_token(index)
 
     def convert_tokens_to_string(self, tokens):
@@ -338,7 +341,8 @@ class PreTrainedTokenizer:
             raise ConfigError(f"return_tensors must be None, 'np' or 'ms', got {return_tensors!r}")
         padding = _normalize_padding(padding)
         truncation = _normalize_truncation(truncation)
-        if max_length is None and (padding == 'max_length' or truncation) and self.model_max_length < VERY_LARGE_INTEGER:
+        wants_length = padding == 'max_length' or truncation
+        if max_length is None and wants_length and self.model_max_length < VERY_LARGE_INTEGER:
             max_length = self.model_max_length
         if padding == 'max_length' and max_length is None:
             raise ConfigError("padding='max_length' needs max_length (or the tokenizer's model_max_length)")
@@ -552,6 +556,8 @@ class PreTrainedTokenizer:
                                   f"{', '.join(file_names.values())}, got the file {name_or_path}")
             vocab_files = {next(iter(file_names)): name_or_path}
             config = {}
+        elif name_or_path.split('/')[-1] in cls._support_list:
+            return cls.from_pretrained(cls._cached_vocab_dir(name_or_path), **kwargs)
         else:
             wanted = ', '.join(file_names.values()) or 'its files'
             raise ConfigError(f"{cls.__name__}.from_pretrained: '{name_or_path}' is neither a directory nor a file; "
@@ -559,6 +565,27 @@ class PreTrainedTokenizer:
         config.update(vocab_files)
         config.update(kwargs)
         return cls(**config)
+
+    @classmethod
+    def _cached_vocab_dir(cls, name):
+        """checkpoint_download/<family>/ for a supported model name, if its vocabulary files are there."""
+        folder = os.path.join(checkpoint_download_root(), name.split('/')[-1].split('_')[0])
+        missing = [file_name for file_name in cls.vocab_files_names.values()
+                   if not os.path.isfile(os.path.join(folder, file_name))]
+        if missing:
+            raise ConfigError(f"{cls.__name__}.from_pretrained('{name}'): {', '.join(missing)} not cached in {folder} "
+                              f"and hub downloads are not available; place the file(s) there or pass a directory")
+        return folder
+
+    @classmethod
+    def get_support_list(cls):
+        """Upstream model names whose tokenizer this class is."""
+        return list(cls._support_list)
+
+    @classmethod
+    def show_support_list(cls):
+        logger.info("support list of %s is:", cls.__name__)
+        logger.info(cls._support_list)
 
     @staticmethod
     def _load_saved_config(directory):

@@ -10,21 +10,23 @@ Writes into --output_dir:
   corpus.txt    the training conversations as plain text, to train the tokenizer on
 
 The task. A made-up world of creatures with invented names ("the dravok"), each with a color, a home
-and a food, drawn at random. Every fact can be asked in four phrasings (three plain instructions and
-one "Answer the question." with the question in the Input section). For each creature and attribute
-one phrasing is held out, a different one for different creatures, so every phrasing is trained on
-most creatures and every fact is trained in three phrasings. A held-out question is then answerable
-only by a model that learnt the fact *and* what the unseen combination asks for; a model that did not
-learn scores about 1 in 8 (the number of values per attribute). Beside the facts there are two small
-word tasks on a list of common words ("Repeat these words." and "What is the last word?"), whose
-held-out questions use word triples that never occur in training: they need copying from the
-prompt, not memorizing.
+and a food drawn from eight values each. Every fact can be asked in four phrasings (three plain
+instructions and one "Answer the question." with the question in the Input section). For each
+creature and attribute one phrasing is held out, a different one for different creatures, so every
+phrasing is trained on most creatures and every fact is trained in three phrasings. A held-out
+question is then answerable only by a model that learnt the fact *and* what the unseen
+(phrasing, creature) combination asks for; a model that did not learn scores about 1 in 8.
 
-Why a tiny model learns it. Answers are 1-3 words from closed lists, prompts are short and share the
-same template (the chat and Alpaca boilerplate are fixed, so a 1000-piece tokenizer trained on this
-corpus makes most of their words single tokens), and the whole world is a few hundred facts: a LLaMA
-with hidden size 128-256 and 2-4 layers fits it in ~2000 steps of batch 16-32. Everything is drawn from
-`random.Random(seed)`: the same seed gives the same files, byte for byte.
+Why a tiny model learns it. Answers are 1-2 words from closed lists, the questions are short and sit
+in a fixed template (the chat and Alpaca boilerplate never change, and a 1000-piece tokenizer trained
+on this corpus makes most of their words single tokens, so a sample is 75-90 tokens), and the whole
+world is 120 facts. Measured with the project's LlamaForCausalLM (hidden 256, 2 layers, 4 heads,
+seq_length 96, vocab 1000) trained from scratch on 3000 samples with batch 16, AdamW, lr 1e-3 cosine:
+about half of the 120 held-out questions right after 1 epoch (187 steps), 107-115 after 2, 116-120
+after 4 (748 steps, 1.5-3 minutes on 2 CPU cores); untrained, 1 in 8.
+(Copying tasks, e.g. "repeat these words", were tried and left out: a model this small does not pick
+them up in a few minutes.) Everything is drawn from `random.Random(seed)`: the same seed gives the
+same files, byte for byte.
 """
 import argparse
 import json
@@ -61,28 +63,19 @@ PHRASINGS = {
              ("Answer the question.", "What food does the {e} like?"),
              ("Name the food of the {e}.", "")],
 }
-WORDS = ['apple', 'river', 'stone', 'cloud', 'lamp', 'horse', 'bread', 'chair', 'music', 'garden', 'window',
-         'candle', 'forest', 'letter', 'mirror', 'silver', 'pencil', 'bridge', 'tiger', 'winter', 'summer',
-         'rocket', 'violin', 'castle', 'ocean', 'basket', 'feather', 'button', 'island', 'thunder', 'pepper',
-         'dragon', 'planet', 'jacket', 'monkey', 'rabbit', 'shadow', 'copper', 'marble', 'lemon']
-WORD_TASKS = {
-    'repeat': ("Repeat these words.", lambda words: ' '.join(words)),
-    'last': ("What is the last word?", lambda words: words[-1]),
-}
 ONSETS = ['b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'z', 'br', 'dr', 'gl', 'kr', 'pl',
           'sk', 'tr', 'zw']
 VOWELS = ['a', 'e', 'i', 'o', 'u']
 CODAS = ['', '', 'n', 'r', 'x', 'k', 'm', 'l']
-FACT_SHARE = 0.7  # of the training samples; the rest are word tasks
 
 
 def make_names(rng, count):
-    """`count` distinct invented names of 2-3 syllables (never one of the common words)."""
+    """`count` distinct invented names of 2-3 syllables."""
     names = []
     while len(names) < count:
         syllables = rng.choice((2, 2, 3))
         name = ''.join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(syllables)) + rng.choice(CODAS)
-        if name not in names and name not in WORDS and 5 <= len(name) <= 9:
+        if name not in names and 5 <= len(name) <= 9:
             names.append(name)
     return names
 
@@ -114,11 +107,6 @@ def fact_examples(world):
     return train, heldout
 
 
-def word_example(task, words):
-    instruction, answer = WORD_TASKS[task]
-    return example(instruction, ' '.join(words), answer(words))
-
-
 def render_prompt(item):
     """The exact model input for an example: chat template around the Alpaca prompt, ending in 'ASSISTANT:'."""
     conv = get_default_conv_template()
@@ -127,32 +115,20 @@ def render_prompt(item):
     return conv.get_prompt()
 
 
-def make_dataset(num_samples=3000, seed=0, num_entities=40, num_heldout_words=30):
-    """(train, heldout) lists of examples, a pure function of the arguments."""
+def make_dataset(num_samples=3000, seed=0, num_entities=40):
+    """(train, heldout) lists of examples, a pure function of the arguments.
+
+    The training questions (3 phrasings of every fact) are repeated in turn up to `num_samples` and
+    shuffled; the held-out set has one question per creature and attribute.
+    """
     rng = random.Random(seed)
     world = make_world(rng, num_entities)
-    fact_train, fact_heldout = fact_examples(world)
-    num_facts = max(len(fact_train), round(FACT_SHARE * num_samples))
+    fact_train, heldout = fact_examples(world)
     if num_samples < len(fact_train):
         raise ValueError(f"--num_samples must be at least {len(fact_train)} so that every trained fact "
                          f"occurs (with {num_entities} creatures), got {num_samples}")
-
-    heldout_words, seen = [], set()
-    tasks = sorted(WORD_TASKS)
-    while len(heldout_words) < num_heldout_words:
-        words = tuple(rng.sample(WORDS, 3))
-        if words not in seen:
-            seen.add(words)
-            heldout_words.append(word_example(tasks[len(heldout_words) % len(tasks)], list(words)))
-
-    train = [fact_train[i % len(fact_train)] for i in range(num_facts)]
-    while len(train) < num_samples:
-        words = tuple(rng.sample(WORDS, 3))
-        if words in seen:  # held-out triples never occur in training, in any task
-            continue
-        train.append(word_example(rng.choice(tasks), list(words)))
+    train = [fact_train[i % len(fact_train)] for i in range(num_samples)]
     rng.shuffle(train)
-    heldout = fact_heldout + heldout_words
     for item in heldout:
         item['prompt'] = render_prompt(item)
     return train, heldout

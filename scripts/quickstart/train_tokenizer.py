@@ -12,7 +12,9 @@ Training reads the corpus as a list of lines in file order on one thread, so the
 the same model, byte for byte, in a few seconds for a corpus of a few MB.
 """
 import argparse
+import io
 import os
+import re
 import sys
 
 import sentencepiece as spm
@@ -34,9 +36,11 @@ def train_tokenizer(input_file, model_prefix, vocab_size=1000):
         lines = [line.rstrip('\n') for line in stream if line.strip()]
     if not lines:
         raise ValueError(f"--input {input_file} has no text")
+    # written through model_writer so that no path ends up inside the model: same corpus, same bytes
+    model = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(lines),
-        model_prefix=model_prefix,
+        model_writer=model,
         model_type='bpe',
         vocab_size=vocab_size,
         byte_fallback=True,
@@ -53,6 +57,12 @@ def train_tokenizer(input_file, model_prefix, vocab_size=1000):
         num_threads=1,
         minloglevel=2,
     )
+    with open(model_prefix + '.model', 'wb') as stream:
+        stream.write(model.getvalue())
+    sp_model = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    with open(model_prefix + '.vocab', 'w', encoding='utf-8') as stream:
+        for index in range(sp_model.get_piece_size()):
+            stream.write(f"{sp_model.id_to_piece(index)}\t{sp_model.get_score(index):g}\n")
     return model_prefix + '.model'
 
 
@@ -75,7 +85,11 @@ def main(argv=None):
     try:
         model_file = train_tokenizer(args.input, args.model_prefix, args.vocab_size)
     except (ValueError, RuntimeError, OSError, UnicodeDecodeError) as err:
-        # sentencepiece says e.g. "Vocabulary size is too high (1000). Please set it to a value <= 850."
+        # sentencepiece: "... Vocabulary size too high (5000). Please set it to a value <= 292."
+        limit = re.search(r'Vocabulary size too high.*<= (\d+)', str(err))
+        if limit:
+            return _fail(f"--vocab_size {args.vocab_size} is more than {args.input} can fill; "
+                         f"use --vocab_size {limit.group(1)} or less, or a larger corpus")
         return _fail(f"training on {args.input} failed: {err}")
     sp_model = spm.SentencePieceProcessor(model_file=model_file)
     print(f"Trained a BPE tokenizer with {sp_model.get_piece_size()} pieces.")

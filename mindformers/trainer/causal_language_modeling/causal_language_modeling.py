@@ -76,7 +76,8 @@ def _read_prompts(input_data):
     if isinstance(input_data, str):
         if input_data.endswith('.txt') and os.path.isfile(input_data):
             with open(input_data, encoding='utf-8') as stream:
-                prompts = [line.rstrip('\n') for line in stream if line.strip()]
+                # one prompt per line; a literal backslash-n inside a line stands for a newline
+                prompts = [line.rstrip('\n').replace('\\n', '\n') for line in stream if line.strip()]
             if not prompts:
                 raise ConfigError(f"predict data file {input_data} has no non-empty line")
             return prompts

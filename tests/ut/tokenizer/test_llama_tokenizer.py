@@ -7,6 +7,7 @@ transformers is installed.
 import json
 import os
 import pickle
+import shutil
 
 import numpy as np
 import pytest
@@ -253,6 +254,19 @@ def test_from_pretrained_of_a_missing_path_is_a_config_error(tmp_path):
         LlamaTokenizer.from_pretrained(str(tmp_path / 'missing'))
     with pytest.raises(ConfigError, match=f"tokenizer.model not found in {tmp_path}"):
         LlamaTokenizer.from_pretrained(str(tmp_path))
+
+
+def test_from_pretrained_of_a_model_name_reads_checkpoint_download(llama_model_file, tmp_path, monkeypatch):
+    monkeypatch.setenv('CHECKPOINT_DOWNLOAD_FOLDER', str(tmp_path))
+    with pytest.raises(ConfigError) as error:
+        LlamaTokenizer.from_pretrained('llama2_7b')
+    assert str(error.value) == (f"LlamaTokenizer.from_pretrained('llama2_7b'): tokenizer.model not cached in "
+                                f"{tmp_path / 'llama2'} and hub downloads are not available; place the file(s) "
+                                f"there or pass a directory")
+    os.makedirs(tmp_path / 'llama2')
+    shutil.copyfile(llama_model_file, tmp_path / 'llama2' / 'tokenizer.model')
+    assert LlamaTokenizer.from_pretrained('llama2_7b').encode("Hello world") == [1, 22557, 1526]
+    assert 'llama2_7b' in LlamaTokenizer.get_support_list()
 
 
 def test_pickle_round_trip_keeps_the_model(tokenizer):

@@ -18,6 +18,9 @@ to and including "ASSISTANT:") and on the padding, so only answers and their </s
 whose tokens do not line up with its rounds (e.g. a message that contains "</s>") gets -100 everywhere.
 
 The model shifts rows itself: inputs are tokens [0:seq_length], targets tokens [1:seq_length+1].
+`--input_glob` may be one path or a glob (all matches, sorted); `--repeat` writes the data that many
+times; `--file_partition n` > 1 writes n files named <output_file>0 .. <output_file>{n-1}, as MindSpore's
+FileWriter does. An existing output file is never overwritten.
 """
 import glob
 import json
@@ -108,10 +111,10 @@ def _check_conversations(data, path):
 def conversation_to_row(messages, tokenizer, row_length, template=None):
     """One conversation -> (input_ids, labels, lined_up, truncated), both lists of length `row_length`.
 
-    The template renders the messages; the ids are the tokenizer's for the whole prompt (it adds <s>
-    and </s>). Labels are worked out round by round: "<instruction> ASSISTANT:" is ignored, the answer
-    and the round's "</s>" are kept. If the rounds' tokens do not add up to the prompt's tokens exactly,
-    `lined_up` is False and every label is -100.
+    The template renders the messages; the ids are the tokenizer's for the whole prompt (with <s> and
+    </s> when it adds them, as the tool's tokenizer does). Labels are worked out round by round:
+    "<instruction> ASSISTANT:" is ignored, the answer and the round's "</s>" are kept. If the rounds'
+    tokens do not add up to the prompt's tokens exactly, `lined_up` is False and every label is -100.
     """
     conv = (template or get_default_conv_template()).copy()
     conv.messages = []
@@ -127,8 +130,9 @@ def conversation_to_row(messages, tokenizer, row_length, template=None):
     input_ids = tokenizer(prompt)['input_ids']
 
     answer_sep = conv.sep + conv.roles[1] + ': '
-    expected = [tokenizer.bos_token_id]
-    labels = [IGNORE_TOKEN_ID]
+    add_bos, add_eos = getattr(tokenizer, 'add_bos_token', True), getattr(tokenizer, 'add_eos_token', True)
+    expected = [tokenizer.bos_token_id] if add_bos else []
+    labels = [IGNORE_TOKEN_ID] * len(expected)
     for round_text in prompt.split(conv.sep2):
         parts = round_text.split(answer_sep)
         if round_text == '' or len(parts) != 2:
@@ -139,16 +143,19 @@ def conversation_to_row(messages, tokenizer, row_length, template=None):
             break
         expected += round_ids + [tokenizer.eos_token_id]
         labels += [IGNORE_TOKEN_ID] * len(instruction_ids) + round_ids[len(instruction_ids):] + [tokenizer.eos_token_id]
-    expected.append(tokenizer.eos_token_id)  # the </s> the tokenizer adds at the end
-    labels.append(tokenizer.eos_token_id)
+    if add_eos:  # the </s> the tokenizer adds at the end
+        expected.append(tokenizer.eos_token_id)
+        labels.append(tokenizer.eos_token_id)
     lined_up = expected == input_ids
     if not lined_up:
         labels = [IGNORE_TOKEN_ID] * len(input_ids)
 
     truncated = len(input_ids) > row_length
-    if truncated:  # as the tokenizer's truncation does: cut the text, keep the closing </s>
+    if truncated and add_eos:  # as the tokenizer's truncation does: cut the text, keep the closing </s>
         input_ids = input_ids[:row_length - 1] + input_ids[-1:]
         labels = labels[:row_length - 1] + labels[-1:]
+    elif truncated:
+        input_ids, labels = input_ids[:row_length], labels[:row_length]
     padding = row_length - len(input_ids)
     input_ids = input_ids + [tokenizer.pad_token_id] * padding
     labels = labels + [IGNORE_TOKEN_ID] * padding
