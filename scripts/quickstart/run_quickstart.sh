@@ -3,10 +3,11 @@
 #   make data + tokenizer -> alpaca_converter.py -> llama_preprocess.py (wiki and qa) -> MindRecord
 #   -> run_mindformer.py --run_mode train (short pre-training) -> --run_mode finetune -> --run_mode predict
 #   -> score the answers to held-out questions.
-# Everything goes to ./demo_workdir (override with WORK=...). Takes about 5 minutes on 2 CPU cores.
+# Everything goes to ./demo_workdir (override with WORK=...). Takes about 2-3 minutes on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORK=${WORK:-demo_workdir}
+ROOT=$(pwd)
+WORK=$(realpath -m "${WORK:-demo_workdir}")
 DATA=$WORK/data
 PY=${PYTHON:-python3}
 export GLOG_v=${GLOG_v:-3}
@@ -43,7 +44,7 @@ $PY run_mindformer.py --config configs/llama2/finetune_llama2_quickstart.yaml --
 step "7/7 predict the held-out questions (run_mode predict) and score them"
 $PY -c "import json,sys; [print(h['prompt'].replace('\n', '\\\\n')) for h in json.load(open(sys.argv[1]))]" \
     "$DATA/heldout.json" > "$DATA/heldout_prompts.txt"
-(cd "$WORK" && $PY ../run_mindformer.py --config ../configs/llama2/finetune_llama2_quickstart.yaml --run_mode predict \
+(cd "$WORK" && $PY "$ROOT/run_mindformer.py" --config "$ROOT/configs/llama2/finetune_llama2_quickstart.yaml" --run_mode predict \
     --load_checkpoint output_finetune/checkpoint --predict_data data/heldout_prompts.txt --predict_batch_size 8 \
     --output_dir output_predict --processor.tokenizer.vocab_file data/tokenizer.model) > "$WORK/predict.log"
 tail -n 1 "$WORK/predict.log" | cut -c1-200
