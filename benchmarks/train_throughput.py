@@ -10,6 +10,7 @@ for each and the ratio. Needs `torch` and `transformers` (test/benchmark-only de
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 
@@ -76,18 +77,31 @@ def bench_torch(batches, steps, warmup):
     return time.perf_counter() - start
 
 
+def _run_backend(backend, args):
+    """Each side runs in its own process so neither framework's thread pools slow the other."""
+    cmd = [sys.executable, os.path.abspath(__file__), '--backend', backend, '--steps', str(args.steps),
+           '--warmup', str(args.warmup), '--batch', str(args.batch), '--seq', str(args.seq)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=dict(os.environ, GLOG_v='3'))
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--steps', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--seq', type=int, default=256)
+    parser.add_argument('--backend', choices=('mindformers', 'torch'), help=argparse.SUPPRESS)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     batches = [rng.integers(1, SIZES['vocab'], size=(args.batch, args.seq + 1)).astype(np.int32) for _ in range(4)]
+    if args.backend:
+        bench = bench_mindformers if args.backend == 'mindformers' else bench_torch
+        print(bench(batches, args.steps, args.warmup))
+        return
     tokens = args.steps * args.batch * args.seq
-    ms_seconds = bench_mindformers(batches, args.steps, args.warmup)
-    torch_seconds = bench_torch(batches, args.steps, args.warmup)
+    torch_seconds = _run_backend('torch', args)
+    ms_seconds = _run_backend('mindformers', args)
     ms_tps, torch_tps = tokens / ms_seconds, tokens / torch_seconds
     print(f"model: vocab {SIZES['vocab']}, hidden {SIZES['hidden']}, {SIZES['layers']} layers, {SIZES['heads']} heads, "
           f"seq {args.seq}, batch {args.batch}, fp32; {args.steps} timed steps after {args.warmup} warm-up")
