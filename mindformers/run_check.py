@@ -1,7 +1,7 @@
 """run_check(): report the MindSpore version and device, and run a tiny forward/backward step."""
 import numpy as np
 import mindspore as ms
-from mindspore import nn, ops, Tensor
+from mindspore import ops, Tensor
 
 from mindformers.tools.logger import logger
 

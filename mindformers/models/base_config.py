@@ -6,7 +6,22 @@ from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dum
 from mindformers.tools.errors import ConfigError
 
 
-class BaseConfig:
+class SupportListMixin:
+    """`get_support_list()` / `show_support_list()`: the upstream model names a class serves."""
+    _support_list = []
+
+    @classmethod
+    def get_support_list(cls):
+        return list(cls._support_list)
+
+    @classmethod
+    def show_support_list(cls):
+        from mindformers.tools.logger import logger  # pylint: disable=import-outside-toplevel
+        logger.info("support list of %s is:", cls.__name__)
+        logger.info(cls.get_support_list())
+
+
+class BaseConfig(SupportListMixin):
     """Model configs subclass this; every constructor kwarg becomes an attribute.
 
     Unknown keys are kept (upstream YAMLs carry extra keys), so `to_dict()` round-trips a YAML
@@ -34,16 +49,6 @@ class BaseConfig:
 
     def __eq__(self, other):
         return isinstance(other, BaseConfig) and self.to_dict() == other.to_dict()
-
-    @classmethod
-    def get_support_list(cls):
-        return list(cls._support_list)
-
-    @classmethod
-    def show_support_list(cls):
-        from mindformers.tools.logger import logger  # pylint: disable=import-outside-toplevel
-        logger.info("support list of %s is:", cls.__name__)
-        logger.info(cls.get_support_list())
 
     def save_pretrained(self, save_directory=None, save_name="mindspore_model"):
         """Write `<dir>/<save_name>.yaml` holding {model: {model_config: ...}}."""

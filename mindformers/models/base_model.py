@@ -4,14 +4,14 @@ import os
 from mindspore import nn
 
 from mindformers.generation.text_generator import GeneratorMixin
-from mindformers.models.base_config import BaseConfig
+from mindformers.models.base_config import BaseConfig, SupportListMixin
 from mindformers.tools.checkpoint import read_checkpoint, load_param_dict, save_checkpoint_atomic, list_checkpoints
 from mindformers.tools.errors import CheckpointError
 from mindformers.tools.logger import logger
 from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dump
 
 
-class BaseModel(nn.Cell, GeneratorMixin):
+class BaseModel(nn.Cell, GeneratorMixin, SupportListMixin):
     """Models subclass this with `config_class` set; `config.checkpoint_name_or_path` loads weights."""
     _support_list = []
     config_class = BaseConfig
@@ -35,15 +35,6 @@ class BaseModel(nn.Cell, GeneratorMixin):
             path = resolve_named_checkpoint(path)
         logger.info("loading weights of %s from %s", self.__class__.__name__, path)
         load_param_dict(self, read_checkpoint(path), source=path)
-
-    @classmethod
-    def get_support_list(cls):
-        return list(cls._support_list)
-
-    @classmethod
-    def show_support_list(cls):
-        logger.info("support list of %s is:", cls.__name__)
-        logger.info(cls.get_support_list())
 
     def save_pretrained(self, save_directory=None, save_name="mindspore_model"):
         """Write `<dir>/<save_name>.ckpt` (weights) and `<dir>/<save_name>.yaml` (model section)."""

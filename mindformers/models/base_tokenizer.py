@@ -17,9 +17,9 @@ import re
 
 import numpy as np
 
+from mindformers.models.base_config import SupportListMixin
 from mindformers.tools.download import checkpoint_download_root
 from mindformers.tools.errors import ConfigError
-from mindformers.tools.logger import logger
 from mindformers.tools.register.config import ordered_yaml_dump, ordered_yaml_load
 
 __all__ = ['PreTrainedTokenizer', 'BaseTokenizer', 'BatchEncoding']
@@ -98,7 +98,7 @@ def _normalize_truncation(truncation):
     raise ConfigError(f"truncation must be True, False or 'longest_first', got {truncation!r}")
 
 
-class PreTrainedTokenizer:
+class PreTrainedTokenizer(SupportListMixin):
     """Base of every tokenizer: special tokens, `__call__` with padding/truncation, decode, save/load."""
     vocab_files_names = {}
     model_input_names = ['input_ids', 'attention_mask']
@@ -576,16 +576,6 @@ class PreTrainedTokenizer:
             raise ConfigError(f"{cls.__name__}.from_pretrained('{name}'): {', '.join(missing)} not cached in {folder} "
                               f"and hub downloads are not available; place the file(s) there or pass a directory")
         return folder
-
-    @classmethod
-    def get_support_list(cls):
-        """Upstream model names whose tokenizer this class is."""
-        return list(cls._support_list)
-
-    @classmethod
-    def show_support_list(cls):
-        logger.info("support list of %s is:", cls.__name__)
-        logger.info(cls._support_list)
 
     @staticmethod
     def _load_saved_config(directory):

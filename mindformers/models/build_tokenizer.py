@@ -1,5 +1,6 @@
 """build_tokenizer: turn a `processor.tokenizer` config section into a tokenizer from the registry."""
-from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister
+from mindformers.tools.register import MindFormerModuleType
+from mindformers.tools.register.register import build_from_registry
 
 __all__ = ['build_tokenizer']
 
@@ -11,10 +12,4 @@ def build_tokenizer(config=None, default_args=None, module_type=MindFormerModule
 
     Returns None when neither `config` nor `class_name` is given.
     """
-    if config is None and class_name is None:
-        return None
-    if config is not None:
-        if isinstance(config, dict) and not isinstance(config, MindFormerConfig):
-            config = MindFormerConfig(**config)
-        return MindFormerRegister.get_instance_from_cfg(config, module_type, default_args)
-    return MindFormerRegister.get_instance(module_type, class_name, **kwargs)
+    return build_from_registry(config, default_args, module_type, class_name, **kwargs)

@@ -1,5 +1,4 @@
 """RMSNorm composed from primitive ops (the fused RmsNorm kernel has no CPU implementation)."""
-import mindspore as ms
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer
 

@@ -1,6 +1,4 @@
 """BaseTrainer: wires dataset, network, optimizer, wrapper and callbacks together and runs the loops."""
-import math
-import os
 import time
 from functools import partial
 
@@ -17,7 +15,7 @@ from mindformers.core.parallel_config import build_parallel_config
 from mindformers.dataset import build_dataset
 from mindformers.models.build_model import build_network
 from mindformers.tools.checkpoint import load_param_dict
-from mindformers.tools.errors import ConfigError, DatasetError, CheckpointError
+from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, ordered_yaml_dump
 from mindformers.tools.utils import get_real_rank, get_real_group_size

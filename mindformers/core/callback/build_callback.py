@@ -4,11 +4,10 @@ import inspect
 from mindspore.train import callback as ms_callback
 
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType, MindFormerConfig
+from mindformers.tools.register.register import register_subclasses
 
-for _name, _cls in inspect.getmembers(ms_callback, inspect.isclass):
-    if issubclass(_cls, ms_callback.Callback) and not _name.startswith('_'):
-        if not MindFormerRegister.is_exist(MindFormerModuleType.CALLBACK, _name):
-            MindFormerRegister.register_cls(_cls, MindFormerModuleType.CALLBACK)
+register_subclasses([c for _, c in inspect.getmembers(ms_callback, inspect.isclass)], ms_callback.Callback,
+                    MindFormerModuleType.CALLBACK)
 
 
 def build_callback(config=None, default_args=None, module_type='callback', class_name=None, **kwargs):

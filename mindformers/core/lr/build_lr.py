@@ -5,7 +5,8 @@ from mindspore.nn import learning_rate_schedule as ms_lr_schedule
 
 from mindformers.core.lr.lr_schedule import (ConstantWarmUpLR, CosineWithRestartsAndWarmUpLR, CosineWithWarmUpLR,
                                              LinearWithWarmUpLR, PolynomialWithWarmUpLR)
-from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister
+from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
+from mindformers.tools.register.register import build_from_registry, register_subclasses
 
 __all__ = ['build_lr']
 
@@ -15,25 +16,13 @@ def build_lr(config=None, default_args=None, module_type=MindFormerModuleType.LR
 
     Returns None when neither `config` nor `class_name` is given.
     """
-    if config is None and class_name is None:
-        return None
-    if config is not None:
-        if isinstance(config, dict) and not isinstance(config, MindFormerConfig):
-            config = MindFormerConfig(**config)
-        return MindFormerRegister.get_instance_from_cfg(config, module_type, default_args)
-    return MindFormerRegister.get_instance(module_type, class_name, **kwargs)
+    return build_from_registry(config, default_args, module_type, class_name, **kwargs)
 
 
 def _register_ms_lr_schedules():
     """Make every MindSpore schedule (CosineDecayLR, WarmUpLR, ...) buildable by its class name."""
-    for name, schedule_cls in inspect.getmembers(ms_lr_schedule, inspect.isclass):
-        if name.startswith('_') or schedule_cls is ms_lr_schedule.LearningRateSchedule:
-            continue
-        if not issubclass(schedule_cls, ms_lr_schedule.LearningRateSchedule):
-            continue
-        # our own classes win over a MindSpore class with the same name
-        if not MindFormerRegister.is_exist(MindFormerModuleType.LR, name):
-            MindFormerRegister.register_cls(schedule_cls, MindFormerModuleType.LR)
+    register_subclasses([c for _, c in inspect.getmembers(ms_lr_schedule, inspect.isclass)],
+                        ms_lr_schedule.LearningRateSchedule, MindFormerModuleType.LR)
 
 
 def _register_aliases():

@@ -1,12 +1,11 @@
 """build_optim: turn an `optimizer` config section into an optimizer from the registry."""
-import inspect
-
 from mindspore import nn
 from mindspore.nn import optim as ms_optim
 
 from mindformers.core.lr.build_lr import build_lr
 from mindformers.core.optim.optim import FP32StateAdamWeightDecay, FusedAdamWeightDecay
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister
+from mindformers.tools.register.register import register_subclasses
 
 __all__ = ['build_optim']
 
@@ -44,15 +43,8 @@ def build_optim(config=None, default_args=None, module_type=MindFormerModuleType
 
 def _register_ms_optimizers():
     """Make every MindSpore optimizer (AdamWeightDecay, Momentum, ...) buildable by its class name."""
-    for name in ms_optim.__all__:
-        optim_cls = getattr(ms_optim, name)
-        if not inspect.isclass(optim_cls) or optim_cls is ms_optim.Optimizer:
-            continue
-        if not issubclass(optim_cls, ms_optim.Optimizer):
-            continue
-        # our own classes win over a MindSpore class with the same name
-        if not MindFormerRegister.is_exist(MindFormerModuleType.OPTIMIZER, name):
-            MindFormerRegister.register_cls(optim_cls, MindFormerModuleType.OPTIMIZER)
+    register_subclasses([getattr(ms_optim, name) for name in ms_optim.__all__], ms_optim.Optimizer,
+                        MindFormerModuleType.OPTIMIZER)
 
 
 def _register_aliases():

@@ -1,7 +1,6 @@
 """LLaMA: token embedding -> decoder layers (RMSNorm, RoPE attention, SwiGLU) -> norm -> LM head -> loss."""
-import numpy as np
 import mindspore as ms
-from mindspore import nn, ops, Parameter, Tensor
+from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer, Normal
 
 from mindformers.core.loss.loss import CrossEntropyLoss

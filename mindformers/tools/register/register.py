@@ -132,3 +132,28 @@ def _prefixed_error(err, class_name):
         return type(err)(f"{class_name}: {err}")
     except TypeError:
         return None
+
+
+def build_from_registry(config=None, default_args=None, module_type=MindFormerModuleType.TOOLS, class_name=None,
+                        **kwargs):
+    """The shared body of every `build_*`: None if nothing is given; a config dict with `type` is built with
+    `default_args` overriding its keys; otherwise `class_name` is built with `kwargs`."""
+    if config is None and class_name is None:
+        return None
+    if config is not None:
+        from mindformers.tools.register.config import MindFormerConfig  # pylint: disable=import-outside-toplevel
+        if isinstance(config, dict) and not isinstance(config, MindFormerConfig):
+            config = MindFormerConfig(dict(config))
+        return MindFormerRegister.get_instance_from_cfg(config, module_type, default_args)
+    return MindFormerRegister.get_instance(module_type, class_name, **kwargs)
+
+
+def register_subclasses(classes, base_cls, module_type):
+    """Register every class in `classes` that subclasses `base_cls` (not the base itself) under its own
+    name, unless that name is already taken: our own classes win over MindSpore's namesakes."""
+    for cls in classes:
+        if not isinstance(cls, type) or cls is base_cls or not issubclass(cls, base_cls):
+            continue
+        if cls.__name__.startswith('_') or MindFormerRegister.is_exist(module_type, cls.__name__):
+            continue
+        MindFormerRegister.register_cls(cls, module_type)
