@@ -1,5 +1,7 @@
-"""Text generation: config, logits processors, the generate loop."""
+"""Text generation: config, logits processors, the generate loop (full or KV-cache), streamers."""
 from .generation_config import GenerationConfig
-from .text_generator import GeneratorMixin
+from .text_generator import GeneratorMixin, GenerateOutput
+from .streamers import BaseStreamer, TextStreamer, TextIteratorStreamer
 
-__all__ = ['GenerationConfig', 'GeneratorMixin']
+__all__ = ['GenerationConfig', 'GeneratorMixin', 'GenerateOutput', 'BaseStreamer', 'TextStreamer',
+           'TextIteratorStreamer']

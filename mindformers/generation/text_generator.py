@@ -1,9 +1,10 @@
 """GeneratorMixin.generate: greedy and sampled decoding over a causal LM, one token per step."""
+import copy
 import time
 
 import numpy as np
 import mindspore as ms
-from mindspore import Tensor
+from mindspore import nn, Tensor
 
 from mindformers.generation.generation_config import GenerationConfig
 from mindformers.generation.logits_process import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor,
@@ -43,14 +44,29 @@ class GeneratorMixin:
                 raise ConfigError(f"top_p must be in (0, 1], got {cfg.top_p}")
         return processors, warpers
 
+    def _incremental_steps(self):
+        """The prefill and decode cells (compiled once per batch shape, then reused by every call)."""
+        steps = self.__dict__.get('_incremental_step_cells')
+        if steps is None:
+            steps = (_PrefillStep(self), _DecodeStep(self))
+            self.__dict__['_incremental_step_cells'] = steps  # plain attribute: not a child cell of the model
+        return steps
+
     def generate(self, input_ids, generation_config=None, streamer=None, seed=None, **kwargs):
-        """Return a list of 1-D int32 arrays: each row's prompt followed by its generated tokens."""
-        cfg = generation_config or GenerationConfig.from_model_config(self.config)
+        """Return a list of 1-D int32 arrays: each row's prompt followed by its generated tokens.
+
+        With `use_past: True` in the model config the prompt is run once (prefill) and each new token
+        reads the KV cache (decode); otherwise every step re-runs the padded sequence.
+        """
+        cfg = copy.deepcopy(generation_config) if generation_config is not None else \
+            GenerationConfig.from_model_config(self.config)
         unused = cfg.update(**kwargs)
         unused.pop('use_past', None)
         if unused:
             logger.debug("generate: ignoring model kwargs %s", sorted(unused))
         if cfg.num_beams and cfg.num_beams > 1:
+            if streamer is not None:
+                raise ConfigError("generate: a streamer cannot be used with beam search (num_beams > 1)")
             raise ConfigError("num_beams > 1 (beam search) is not available yet; use greedy or sampling")
         rng = np.random.default_rng(0 if seed is None else seed)
         pad_id = 0 if cfg.pad_token_id is None else int(cfg.pad_token_id)
@@ -62,43 +78,72 @@ class GeneratorMixin:
         valid = np.array([len(r) for r in rows], dtype=np.int64)
         if valid.min() < 1:
             raise ConfigError("generate: every prompt needs at least one token")
+        if valid.max() > seq_length:
+            raise ConfigError(f"generate: a prompt has {valid.max()} tokens but the model's seq_length is "
+                              f"{seq_length}")
         max_length = cfg.max_length
         if cfg.max_new_tokens is not None:
             max_length = int(cfg.max_new_tokens) + int(valid.max())
         max_length = min(int(max_length), seq_length)
-        if valid.max() > seq_length:
-            raise ConfigError(f"generate: a prompt has {valid.max()} tokens but the model's seq_length is "
-                              f"{seq_length}")
         if valid.max() >= max_length:
             raise ConfigError(f"generate: max_length {max_length} must be larger than the longest prompt "
                               f"({valid.max()} tokens)")
+        min_length = int(cfg.min_length or 0)
         processors, warpers = self._build_processors(cfg)
 
+        use_past = bool(getattr(self.config, 'use_past', False))
         batch = len(rows)
-        padded = np.full((batch, seq_length), pad_id, dtype=np.int32)
+        rows_total = batch
+        if use_past:
+            cache_batch = int(self.config.batch_size)
+            if batch > cache_batch:
+                raise ConfigError(f"generate: {batch} prompts but the KV cache was built for batch_size "
+                                  f"{cache_batch}; set model.model_config.batch_size >= {batch} or pass fewer "
+                                  f"prompts")
+            rows = rows + [[pad_id]] * (cache_batch - batch)   # idle rows fill the fixed-size cache
+            valid = np.concatenate([valid, np.ones(cache_batch - batch, np.int64)])
+            rows_total = cache_batch
+        padded = np.full((rows_total, seq_length), pad_id, dtype=np.int32)
         for i, row in enumerate(rows):
             padded[i, :len(row)] = row
-        finished = np.zeros(batch, dtype=bool)
+        finished = np.zeros(rows_total, dtype=bool)
+        finished[batch:] = True
+        min_new = [int(valid[i]) + int(cfg.min_new_tokens or 0) for i in range(rows_total)]
         if streamer is not None:
-            streamer.put(np.array(rows[0] if batch == 1 else rows, dtype=object if batch > 1 else np.int32))
+            streamer.put(np.array(rows[0], np.int32) if batch == 1 else [list(r) for r in rows[:batch]])
 
         was_training = self.training
         self.set_train(False)
-        start, new_tokens = time.time(), 0
-        while not finished.all():  # a row finishes at EOS or at max_length, each on its own
-            logits = self._logits_at(padded, valid)
-            history = [padded[i, :valid[i]] for i in range(batch)]
+        start, new_tokens, scores = time.time(), 0, []
+        prefill, decode = self._incremental_steps() if use_past else (None, None)
+        first = True
+        while not finished[:batch].all():  # a row finishes at EOS or at max_length, each on its own
+            if not use_past:
+                logits = self._logits_at(padded, valid)
+            elif first:
+                logits = prefill(Tensor(padded), Tensor(valid.astype(np.int32))).asnumpy()
+            else:
+                position = np.minimum(valid - 1, seq_length - 1).astype(np.int32)
+                last = padded[np.arange(rows_total), position][:, None]
+                logits = decode(Tensor(last), Tensor(position)).asnumpy()
+            first = False
+            history = [padded[i, :valid[i]] for i in range(rows_total)]
             logits = processors(history, logits)
-            if cfg.do_sample:
-                logits = warpers(history, logits)
+            if eos_ids:
+                for i in range(rows_total):
+                    if valid[i] < max(min_length, min_new[i]):
+                        logits[i, list(eos_ids)] = -np.inf
+            if cfg.output_scores:
+                scores.append(logits[:batch].copy())
+            if cfg.do_sample:  # only the caller's rows draw random numbers: idle cache rows must not
+                logits = warpers(history[:batch], logits[:batch])
                 probs = softmax(logits.astype(np.float64))
                 next_tokens = np.array([rng.choice(len(p), p=p / p.sum()) for p in probs])
             else:
-                next_tokens = np.argmax(logits, axis=-1)
+                next_tokens = np.argmax(logits[:batch], axis=-1)
             step_tokens = []
             for i in range(batch):
-                if finished[i] or valid[i] >= max_length:
-                    finished[i] = True
+                if finished[i]:
                     step_tokens.append(pad_id)
                     continue
                 token = int(next_tokens[i])
@@ -116,7 +161,39 @@ class GeneratorMixin:
         elapsed = time.time() - start
         logger.info("total time: %.3f s; generated tokens: %d tokens; generate speed: %.2f tokens/s",
                     elapsed, new_tokens, new_tokens / elapsed if elapsed > 0 else 0.0)
-        return [padded[i, :valid[i]].copy() for i in range(batch)]
+        sequences = [padded[i, :valid[i]].copy() for i in range(batch)]
+        if cfg.return_dict_in_generate:
+            return GenerateOutput(sequences=sequences, scores=scores if cfg.output_scores else None)
+        return sequences
+
+
+class GenerateOutput(dict):
+    """`return_dict_in_generate=True` result: `sequences` (prompt + new tokens per row) and `scores`
+    (one (batch, vocab) array of processed logits per step when `output_scores=True`)."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError as err:
+            raise AttributeError(key) from err
+
+
+class _PrefillStep(nn.Cell):
+    def __init__(self, model):
+        super().__init__(auto_prefix=False)
+        self.model = model
+
+    def construct(self, input_ids, batch_valid_length):
+        return self.model.prefill_next_logits(input_ids, batch_valid_length)
+
+
+class _DecodeStep(nn.Cell):
+    def __init__(self, model):
+        super().__init__(auto_prefix=False)
+        self.model = model
+
+    def construct(self, input_ids, position):
+        return self.model.decode_next_logits(input_ids, position)
 
 
 def _as_rows(input_ids):

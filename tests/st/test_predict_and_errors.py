@@ -148,3 +148,19 @@ def test_model_parallel_on_cpu_stops_before_compile(tiny):
     _assert_one_line_error(run_cli(['--config', config, '--train_dataset_dir', data,
                                     '--parallel_config.model_parallel', '2'], work), 'model_parallel=2',
                            'set both to 1')
+
+
+def test_predict_with_kv_cache_matches_full_recompute(tmp_path, tokenizer_model):
+    config = _predict_yaml(tmp_path / 'p.yaml', tokenizer_model)
+    prompts = tmp_path / 'prompts.txt'
+    prompts.write_text('the cat sat\na bird\none two three four\n')
+    outputs = {}
+    for use_past in ('False', 'True'):
+        result = run_cli(['--config', config, '--run_mode', 'predict', '--predict_data', str(prompts),
+                          '--predict_batch_size', '3', '--model.model_config.use_past', use_past,
+                          '--model.model_config.max_decode_length', '24'], tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert 'generate speed:' in result.stdout
+        outputs[use_past] = ast.literal_eval((tmp_path / 'text_generation_result.txt').read_text())
+    assert outputs['True'] == outputs['False']
+    assert len(outputs['True'][0]['text_generation_text']) == 3

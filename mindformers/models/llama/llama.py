@@ -7,7 +7,7 @@ from mindformers.core.loss.loss import CrossEntropyLoss
 from mindformers.models.base_model import BaseModel
 from mindformers.models.llama.llama_config import LlamaConfig
 from mindformers.models.utils import runtime_dtype, on_cpu
-from mindformers.modules.attention import CausalSelfAttention, causal_mask
+from mindformers.modules.attention import CausalSelfAttention, causal_mask, MASK_VALUE
 from mindformers.modules.feed_forward import SwiGLUFeedForward
 from mindformers.modules.layers import Linear
 from mindformers.modules.normalization import RMSNorm
@@ -40,13 +40,19 @@ class LLamaDecodeLayer(nn.Cell):
                                       config.param_init_type)
         self.attention = CausalSelfAttention(config.hidden_size, config.num_heads, config.n_kv_heads,
                                              qkv_has_bias=config.qkv_has_bias,
-                                             softmax_compute_type=config.softmax_compute_type, **dtypes)
+                                             softmax_compute_type=config.softmax_compute_type,
+                                             use_past=bool(config.use_past), batch_size=config.batch_size,
+                                             max_seq_length=config.seq_length, **dtypes)
         self.ffn_norm = RMSNorm(config.hidden_size, config.rms_norm_eps, config.layernorm_compute_type,
                                 config.param_init_type)
         self.feed_forward = SwiGLUFeedForward(config.hidden_size, config.ffn_hidden_size, **dtypes)
 
-    def construct(self, x, cos, sin, mask):
-        h = x + self.attention(self.attention_norm(x), cos, sin, mask)
+    def construct(self, x, cos, sin, mask, fill_cache=False):
+        h = x + self.attention(self.attention_norm(x), cos, sin, mask, fill_cache)
+        return h + self.feed_forward(self.ffn_norm(h))
+
+    def decode(self, x, cos, sin, position, mask):
+        h = x + self.attention.decode(self.attention_norm(x), cos, sin, position, mask)
         return h + self.feed_forward(self.ffn_norm(h))
 
 
@@ -71,14 +77,27 @@ class LlamaModel(nn.Cell):
             for layer in self.layers:
                 layer.recompute()
 
-    def construct(self, tokens):
+    def construct(self, tokens, fill_cache=False):
         seq_len = tokens.shape[1]
         h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
         cos = self.cos[:seq_len]
         sin = self.sin[:seq_len]
         mask = self.mask[:seq_len, :seq_len]
         for layer in self.layers:
-            h = layer(h, cos, sin, mask)
+            h = layer(h, cos, sin, mask, fill_cache)
+        return self.norm_out(h)
+
+    def decode(self, tokens, position):
+        """tokens: (batch, 1) at `position` (batch,) of each row; the KV caches hold every earlier slot."""
+        bsz = tokens.shape[0]
+        h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
+        cos = ops.reshape(ops.gather(self.cos, position, 0), (bsz, 1, 1, -1))
+        sin = ops.reshape(ops.gather(self.sin, position, 0), (bsz, 1, 1, -1))
+        slots = ops.arange(0, self.config.seq_length, dtype=ms.int32)
+        later = ops.greater(ops.expand_dims(slots, 0), ops.expand_dims(position, 1))      # (batch, seq)
+        mask = ops.reshape(ops.cast(later, ms.float32) * MASK_VALUE, (bsz, 1, 1, self.config.seq_length))
+        for layer in self.layers:
+            h = layer.decode(h, cos, sin, position, mask)
         return self.norm_out(h)
 
 
@@ -115,13 +134,29 @@ class LlamaForCausalLM(BaseModel):
         return ('norm',)
 
     def logits(self, tokens):
-        hidden = self.model(tokens)
+        return self._head(self.model(tokens))
+
+    def _head(self, hidden):
+        """LM head over hidden states (batch, seq, hidden) -> (batch, seq, vocab)."""
         if self.tie_word_embeddings:
             weight = ops.cast(self.model.tok_embeddings.embedding_weight, self.compute_dtype)
             bsz, seq_len, dim = hidden.shape
             out = ops.matmul(ops.reshape(hidden, (-1, dim)), ops.transpose(weight, (1, 0)))
             return ops.reshape(out, (bsz, seq_len, self.vocab_size))
         return self.lm_head(hidden)
+
+    def prefill_next_logits(self, input_ids, batch_valid_length):
+        """use_past prefill: input_ids (batch, seq_length) right-padded; fills the KV caches and returns the
+        logits after each row's last real token, (batch, vocab)."""
+        hidden = self.model(input_ids, True)
+        last = ops.reshape(batch_valid_length - 1, (-1, 1, 1))
+        last = ops.broadcast_to(last, (hidden.shape[0], 1, hidden.shape[2]))
+        hidden = ops.gather_elements(hidden, 1, ops.cast(last, ms.int32))                 # (batch, 1, hidden)
+        return ops.cast(ops.squeeze(self._head(hidden), 1), ms.float32)
+
+    def decode_next_logits(self, input_ids, position):
+        """use_past decode: input_ids (batch, 1) at `position` (batch,) -> next-token logits (batch, vocab)."""
+        return ops.cast(ops.squeeze(self._head(self.model.decode(input_ids, position)), 1), ms.float32)
 
     def construct(self, input_ids, labels=None, input_position=None, position_ids=None, attention_mask=None,
                   input_embeds=None, init_reset=None, batch_valid_length=None):

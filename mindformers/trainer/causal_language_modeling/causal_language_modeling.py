@@ -40,6 +40,10 @@ class CausalLanguageModelingTrainer(BaseTrainer):
                                   "or pass tokenizer= to the Trainer")
             tokenizer = build_tokenizer(tokenizer_cfg)
         if network is None:
+            model_config = config.model.model_config
+            if model_config.use_past and (model_config.batch_size or 1) < batch_size:
+                # the KV cache is allocated for model_config.batch_size rows
+                model_config.batch_size = batch_size
             network = self.create_network(config)
         if config.load_checkpoint:
             self.load_weights(config, network)

@@ -1,0 +1,130 @@
+"""KV-cache generation (use_past), the generate() API and streamers."""
+import threading
+
+import numpy as np
+import pytest
+import mindspore as ms
+
+from mindformers import LlamaConfig, LlamaForCausalLM
+from mindformers.generation import GenerationConfig, TextStreamer, TextIteratorStreamer
+from mindformers.tools.errors import ConfigError
+
+SIZES = dict(seq_length=96, hidden_size=64, num_layers=2, num_heads=4, n_kv_heads=2, vocab_size=120, multiple_of=16,
+             compute_dtype='float32', param_init_type='float32', batch_size=3)
+PROMPTS = [[5, 6, 7, 8, 9], [11, 12], [20, 21, 22, 23, 24, 25, 26, 27]]
+
+
+@pytest.fixture(scope='module')
+def models():
+    ms.set_context(mode=ms.GRAPH_MODE, device_target='CPU')
+    ms.set_seed(3)
+    full = LlamaForCausalLM(LlamaConfig(use_past=False, **SIZES))
+    cached = LlamaForCausalLM(LlamaConfig(use_past=True, **SIZES))
+    ms.load_param_into_net(cached, {p.name: p for p in full.get_parameters()})
+    return full, cached
+
+
+@pytest.mark.parametrize('prompts', [PROMPTS[:1], PROMPTS], ids=['batch1', 'batch3'])
+def test_use_past_gives_identical_greedy_tokens(models, prompts):
+    full, cached = models
+    expected = full.generate(prompts, max_new_tokens=64, do_sample=False, eos_token_id=[])
+    got = cached.generate(prompts, max_new_tokens=64, do_sample=False, eos_token_id=[])
+    longest = max(len(p) for p in prompts)
+    assert [len(r) for r in got] == [longest + 64] * len(prompts)  # max_length = 64 + longest prompt
+    for want, have, prompt in zip(expected, got, prompts):
+        assert have[:len(prompt)].tolist() == prompt
+        np.testing.assert_array_equal(have, want)
+
+
+def test_prefill_and_decode_compile_once_and_are_reused(models):
+    _, cached = models
+    cached.generate([[1, 2, 3]], max_new_tokens=5, do_sample=False)
+    cached.generate([[4, 5, 6, 7, 8, 9, 10], [3]], max_new_tokens=9, do_sample=False)
+    prefill, decode = cached._incremental_steps()  # pylint: disable=protected-access
+    assert len(prefill.compile_cache) == 1 and len(decode.compile_cache) == 1
+
+
+def test_batch_larger_than_cache_is_an_error(models):
+    _, cached = models
+    with pytest.raises(ConfigError, match='KV cache was built for batch_size 3'):
+        cached.generate([[1]] * 4, max_new_tokens=2)
+
+
+def test_sampling_with_cache_matches_sampling_without(models):
+    full, cached = models
+    kwargs = dict(max_new_tokens=20, do_sample=True, top_k=4, top_p=0.9, temperature=0.7, seed=11, eos_token_id=[])
+    np.testing.assert_array_equal(full.generate(PROMPTS[:1], **kwargs)[0], cached.generate(PROMPTS[:1], **kwargs)[0])
+
+
+def test_min_new_tokens_blocks_eos_and_dict_output_has_scores(models):
+    full, _ = models
+    plain = full.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=[])[0]
+    eos = int(plain[len(PROMPTS[0])])  # make the first generated token the EOS
+    assert len(full.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=eos)[0]) == 6
+    out = full.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=eos, min_new_tokens=3,
+                        return_dict_in_generate=True, output_scores=True)
+    assert len(out.sequences[0]) > 6 + 1
+    assert out.scores[0].shape == (1, SIZES['vocab_size']) and np.isneginf(out.scores[0][0, eos])
+
+
+def test_generation_config_object_and_bad_inputs(models):
+    full, cached = models
+    config = GenerationConfig(max_length=12, do_sample=False, eos_token_id=[])
+    assert len(full.generate(PROMPTS[:1], generation_config=config)[0]) == 12
+    with pytest.raises(ConfigError, match='max_length'):
+        full.generate([list(range(1, 11))], max_length=10)
+    with pytest.raises(ConfigError, match="seq_length is 96"):
+        full.generate([list(range(1, 100))])
+    with pytest.raises(ConfigError, match='top_p'):
+        full.generate(PROMPTS[:1], do_sample=True, top_p=1.5)
+    with pytest.raises(ConfigError, match='temperature'):
+        full.generate(PROMPTS[:1], do_sample=True, temperature=0.0)
+    with pytest.raises(ConfigError, match='streamer'):
+        cached.generate(PROMPTS[:1], num_beams=2, streamer=TextStreamer(_WordTokenizer()))
+
+
+class _WordTokenizer:
+    """id i -> word 'w<i>' (or a CJK ideograph for ids >= 100); ids 0-2 are special tokens."""
+
+    def decode(self, ids, skip_special_tokens=True, **kwargs):
+        words = [('\u4e00' if i >= 100 else f'w{i}') for i in ids if not (skip_special_tokens and i < 3)]
+        text = ''
+        for word in words:
+            text += word if word == '\u4e00' else (' ' + word if text else word)
+        return text
+
+
+def test_text_streamer_prints_the_final_decode(models, capsys):
+    full, _ = models
+    tokenizer = _WordTokenizer()
+    out = full.generate(PROMPTS[:1], max_new_tokens=12, do_sample=False, eos_token_id=[],
+                        streamer=TextStreamer(tokenizer))
+    printed = capsys.readouterr().out
+    assert printed == tokenizer.decode(out[0].tolist()) + '\n'
+
+
+def test_text_streamer_flushes_words_only_when_complete(capsys):
+    chunks = []
+    streamer = TextStreamer(_WordTokenizer(), skip_prompt=True)
+    streamer.on_finalized_text = lambda text, stream_end=False: chunks.append(text)
+    streamer.put(np.array([5]))
+    for token in (10, 11, 100, 12):
+        streamer.put(token)
+    streamer.end()
+    # 'w10' waits for the next word; a CJK ideograph is flushed at once; then text up to the last space;
+    # end() flushes the rest
+    assert chunks == ['', 'w10 ', 'w11\u4e00', ' ', 'w12']
+    assert ''.join(chunks) == _WordTokenizer().decode([10, 11, 100, 12])
+
+
+def test_iterator_streamer_yields_chunks_to_another_thread(models):
+    _, cached = models
+    tokenizer = _WordTokenizer()
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, timeout=60)
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault('ids', cached.generate(
+        PROMPTS[:1], max_new_tokens=10, do_sample=False, eos_token_id=[], streamer=streamer)))
+    thread.start()
+    text = ''.join(chunk for chunk in streamer)
+    thread.join()
+    assert text == tokenizer.decode(result['ids'][0][len(PROMPTS[0]):].tolist())
