@@ -14,6 +14,7 @@ setup(
         'sentencepiece>=0.1.99',
         'tqdm>=4.60',
         'safetensors>=0.4',
+        'jinja2>=3.0',
     ],
     extras_require={
         'test': ['pytest>=7', 'pytest-timeout>=2.1'],

@@ -4,7 +4,7 @@ import copy
 _FIELDS = {
     'max_length': 20, 'max_new_tokens': None, 'min_length': 0, 'min_new_tokens': None, 'num_beams': 1,
     'do_sample': False, 'use_past': False, 'temperature': 1.0, 'top_k': 50, 'top_p': 1.0,
-    'repetition_penalty': 1.0, 'pad_token_id': None, 'bos_token_id': None, 'eos_token_id': [],
+    'repetition_penalty': 1.0, 'length_penalty': 1.0, 'pad_token_id': None, 'bos_token_id': None, 'eos_token_id': [],
     'return_dict_in_generate': False, 'output_scores': False,
 }
 

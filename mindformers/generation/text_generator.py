@@ -64,10 +64,8 @@ class GeneratorMixin:
         unused.pop('use_past', None)
         if unused:
             logger.debug("generate: ignoring model kwargs %s", sorted(unused))
-        if cfg.num_beams and cfg.num_beams > 1:
-            if streamer is not None:
-                raise ConfigError("generate: a streamer cannot be used with beam search (num_beams > 1)")
-            raise ConfigError("num_beams > 1 (beam search) is not available yet; use greedy or sampling")
+        if cfg.num_beams and cfg.num_beams > 1 and streamer is not None:
+            raise ConfigError("generate: a streamer cannot be used with beam search (num_beams > 1)")
         rng = np.random.default_rng(0 if seed is None else seed)
         pad_id = 0 if cfg.pad_token_id is None else int(cfg.pad_token_id)
         eos_ids = set(int(e) for e in cfg.eos_token_id)
@@ -91,6 +89,8 @@ class GeneratorMixin:
         min_length = int(cfg.min_length or 0)
         processors, warpers = self._build_processors(cfg)
 
+        if cfg.num_beams and cfg.num_beams > 1:
+            return self._beam_search(rows, cfg, max_length, pad_id, eos_ids, processors)
         use_past = bool(getattr(self.config, 'use_past', False))
         batch = len(rows)
         rows_total = batch
@@ -165,6 +165,106 @@ class GeneratorMixin:
         if cfg.return_dict_in_generate:
             return GenerateOutput(sequences=sequences, scores=scores if cfg.output_scores else None)
         return sequences
+
+
+    def _beam_search(self, rows, cfg, max_length, pad_id, eos_ids, processors):
+        """Keep the `num_beams` best partial sequences per prompt by summed log-probability; a beam that
+        emits EOS becomes a finished hypothesis scored sum_logprobs / new_tokens ** length_penalty.
+        Each step re-runs the padded beams (the KV cache is not reordered between beams)."""
+        beams = int(cfg.num_beams)
+        length_penalty = float(getattr(cfg, 'length_penalty', 1.0) or 1.0)
+        seq_length = int(self.config.seq_length)
+        batch = len(rows)
+        prompt_len = np.array([len(r) for r in rows])
+        padded = np.full((batch * beams, seq_length), pad_id, dtype=np.int32)
+        valid = np.repeat(prompt_len, beams).astype(np.int64)
+        for i, row in enumerate(rows):
+            padded[i * beams:(i + 1) * beams, :len(row)] = row
+        beam_scores = np.full((batch, beams), -np.inf)
+        beam_scores[:, 0] = 0.0  # all beams start identical: let only the first one expand at step one
+        finished = [[] for _ in range(batch)]    # (score, sequence)
+        done = np.zeros(batch, dtype=bool)
+        was_training = self.training
+        self.set_train(False)
+        start = time.time()
+        while not done.all() and valid.max() < max_length:
+            logits = self._logits_at(padded, valid)
+            history = [padded[r, :valid[r]] for r in range(batch * beams)]
+            logits = processors(history, logits).astype(np.float64)
+            log_probs = logits - logits.max(-1, keepdims=True)
+            log_probs = log_probs - np.log(np.exp(log_probs).sum(-1, keepdims=True))
+            vocab = log_probs.shape[-1]
+            totals = (beam_scores.reshape(-1, 1) + log_probs).reshape(batch, beams * vocab)
+            new_padded, new_valid, new_scores = padded.copy(), valid.copy(), beam_scores.copy()
+            for i in range(batch):
+                if done[i]:
+                    continue
+                order = np.argsort(-totals[i], kind='stable')[:2 * beams]
+                kept = 0
+                for rank, flat in enumerate(order):
+                    source, token = divmod(int(flat), vocab)
+                    row = i * beams + source
+                    score = totals[i, flat]
+                    if not np.isfinite(score):
+                        break
+                    if token in eos_ids:
+                        if rank < beams:
+                            seq = np.append(padded[row, :valid[row]], token)
+                            finished[i].append((score / max(len(seq) - prompt_len[i], 1) ** length_penalty, seq))
+                        continue
+                    target = i * beams + kept
+                    new_padded[target] = padded[row]
+                    new_padded[target, valid[row]] = token
+                    new_valid[target] = valid[row] + 1
+                    new_scores[i, kept] = score
+                    kept += 1
+                    if kept == beams:
+                        break
+                finished[i].sort(key=lambda item: -item[0])
+                finished[i] = finished[i][:beams]
+                if len(finished[i]) == beams:
+                    generated = new_valid[i * beams] - prompt_len[i]
+                    best_running = new_scores[i].max() / max(generated, 1) ** length_penalty
+                    done[i] = finished[i][-1][0] >= best_running
+            padded, valid, beam_scores = new_padded, new_valid, new_scores
+        self.set_train(was_training)
+        results = []
+        for i in range(batch):
+            candidates = list(finished[i])
+            if not done[i]:
+                for b in range(beams):
+                    row = i * beams + b
+                    if np.isfinite(beam_scores[i, b]):
+                        generated = valid[row] - prompt_len[i]
+                        candidates.append((beam_scores[i, b] / max(generated, 1) ** length_penalty,
+                                           padded[row, :valid[row]].copy()))
+            results.append(max(candidates, key=lambda item: item[0])[1].astype(np.int32))
+        logger.info("beam search (num_beams=%d): total time: %.3f s", beams, time.time() - start)
+        if cfg.return_dict_in_generate:
+            return GenerateOutput(sequences=results, scores=None)
+        return results
+
+
+    def chat(self, tokenizer, query, history=None, system_role_name="system", user_role_name="user",
+             assistant_role_name="assistant", instruction="", max_length=512, max_new_tokens=None, min_length=0,
+             min_new_tokens=None, do_sample=True, temperature=1.0, top_k=50, top_p=1.0, repetition_penalty=1.0):
+        """One chat turn through the tokenizer's chat template. `history` is a list of (query, response)
+        pairs (or of {'role', 'content'} messages); returns (response, history with this turn added)."""
+        messages = [{'role': system_role_name, 'content': instruction}] if instruction else []
+        for turn in history or []:
+            if isinstance(turn, dict):
+                messages.append(turn)
+            else:
+                messages += [{'role': user_role_name, 'content': turn[0]},
+                             {'role': assistant_role_name, 'content': turn[1]}]
+        messages.append({'role': user_role_name, 'content': query})
+        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+        output = self.generate([prompt], max_length=max_length, max_new_tokens=max_new_tokens,
+                               min_length=min_length, min_new_tokens=min_new_tokens, do_sample=do_sample,
+                               temperature=temperature, top_k=top_k, top_p=top_p,
+                               repetition_penalty=repetition_penalty)[0]
+        response = tokenizer.decode(output[len(prompt):].tolist(), skip_special_tokens=True).strip()
+        return response, list(history or []) + [(query, response)]
 
 
 class GenerateOutput(dict):

@@ -114,6 +114,7 @@ class PreTrainedTokenizer(SupportListMixin):
         for side_name, side in (('padding_side', self.padding_side), ('truncation_side', self.truncation_side)):
             if side not in ('right', 'left'):
                 raise ConfigError(f"{type(self).__name__}: {side_name} must be 'right' or 'left', got {side!r}")
+        self.chat_template = kwargs.pop('chat_template', None)
         self.clean_up_tokenization_spaces = kwargs.pop('clean_up_tokenization_spaces', True)
         self.spaces_between_special_tokens = kwargs.pop('spaces_between_special_tokens', True)
         # token -> id of every token that is matched in the text before the model's own tokenizer
@@ -131,6 +132,33 @@ class PreTrainedTokenizer(SupportListMixin):
         for token in kwargs.pop('additional_special_tokens', None) or []:
             self._additional_special_tokens.append(self._as_token_string(token))
             self._register_added_token(self._additional_special_tokens[-1])
+
+    # ---- chat ------------------------------------------------------------------------------------
+    default_chat_template = None
+
+    def apply_chat_template(self, conversation, chat_template=None, add_generation_prompt=True, tokenize=True,
+                            **kwargs):
+        """Render `conversation` ([{'role', 'content'}, ...]) with a Jinja chat template (the tokenizer's
+        `chat_template`, else its family default); returns token ids, or the text with tokenize=False."""
+        template = chat_template or self.chat_template or self.default_chat_template
+        if not template:
+            raise ConfigError(f"{type(self).__name__} has no chat template; pass chat_template= (a Jinja "
+                              f"template over `messages`)")
+        try:
+            import jinja2  # pylint: disable=import-outside-toplevel
+        except ImportError as err:
+            raise ConfigError("chat templates need the jinja2 package: pip install jinja2") from err
+
+        def raise_exception(message):
+            raise ConfigError(f"chat template: {message}")
+
+        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+        env.globals['raise_exception'] = raise_exception
+        text = env.from_string(template).render(messages=list(conversation),
+                                                add_generation_prompt=add_generation_prompt,
+                                                bos_token=self.bos_token or '', eos_token=self.eos_token or '',
+                                                **kwargs)
+        return self.encode(text, add_special_tokens=False) if tokenize else text
 
     # ---- special tokens --------------------------------------------------------------------------
     bos_token = _special_token_property('bos_token')

@@ -42,6 +42,19 @@ class LlamaTokenizer(PreTrainedTokenizer):
     _support_list = ['llama_7b', 'llama_13b', 'llama_65b', 'llama2_7b', 'llama2_13b', 'llama2_70b',
                      'llama_7b_lora', 'codellama_34b']
 
+    # LLaMA-2 chat format: <s>[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST] {answer} </s><s>[INST] ...
+    default_chat_template = (
+        "{% if messages and messages[0]['role'] == 'system' %}"
+        "{% set system = messages[0]['content'] %}{% set turns = messages[1:] %}"
+        "{% else %}{% set system = '' %}{% set turns = messages %}{% endif %}"
+        "{% for message in turns %}"
+        "{% if message['role'] == 'user' %}"
+        "{{ bos_token }}[INST] {% if loop.first and system %}<<SYS>>\n{{ system }}\n<</SYS>>\n\n{% endif %}"
+        "{{ message['content'] | trim }} [/INST]"
+        "{% elif message['role'] == 'assistant' %} {{ message['content'] | trim }} {{ eos_token }}"
+        "{% else %}{{ raise_exception('roles must be system (first), user or assistant') }}{% endif %}"
+        "{% endfor %}")
+
     def __init__(self, vocab_file, unk_token='<unk>', bos_token='<s>', eos_token='</s>', pad_token='<unk>',
                  sp_model_kwargs=None, add_bos_token=True, add_eos_token=False, clean_up_tokenization_spaces=False,
                  legacy=True, **kwargs):

@@ -128,3 +128,33 @@ def test_iterator_streamer_yields_chunks_to_another_thread(models):
     text = ''.join(chunk for chunk in streamer)
     thread.join()
     assert text == tokenizer.decode(result['ids'][0][len(PROMPTS[0]):].tolist())
+
+
+def _sequence_logprob(model, prompt, tokens):
+    """Sum of log p(token) along `tokens` after `prompt`, by full forwards."""
+    total, seq = 0.0, list(prompt)
+    for token in tokens:
+        logits = model._logits_at(np.array([seq + [0] * (model.config.seq_length - len(seq))], np.int32),
+                                  np.array([len(seq)]))[0].astype(np.float64)  # pylint: disable=protected-access
+        log_probs = logits - logits.max() - np.log(np.exp(logits - logits.max()).sum())
+        total += log_probs[token]
+        seq.append(token)
+    return total
+
+
+def test_beam_search_with_a_beam_per_token_finds_the_best_two_token_continuation():
+    ms.set_context(mode=ms.GRAPH_MODE, device_target='CPU')
+    ms.set_seed(5)
+    vocab = 12
+    model = LlamaForCausalLM(LlamaConfig(seq_length=16, hidden_size=32, num_layers=1, num_heads=2, vocab_size=vocab,
+                                         multiple_of=16, compute_dtype='float32', param_init_type='float32'))
+    model.set_train(False)
+    prompt = [3, 4, 5]
+    # with num_beams == vocab every first token survives, so two steps of beam search are exhaustive
+    beam = model.generate([prompt], max_new_tokens=2, num_beams=vocab, eos_token_id=[])[0][len(prompt):].tolist()
+    best = max(((a, b) for a in range(vocab) for b in range(vocab)),
+               key=lambda pair: _sequence_logprob(model, prompt, pair))
+    assert tuple(beam) == best
+    greedy = model.generate([prompt], max_new_tokens=4, do_sample=False, eos_token_id=[])[0][len(prompt):]
+    beams4 = model.generate([prompt], max_new_tokens=4, num_beams=4, eos_token_id=[])[0][len(prompt):]
+    assert _sequence_logprob(model, prompt, beams4.tolist()) >= _sequence_logprob(model, prompt, greedy.tolist()) - 1e-6
