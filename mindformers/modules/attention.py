@@ -47,9 +47,20 @@ class CausalSelfAttention(nn.Cell):
         self.softmax_dtype = runtime_dtype(softmax_compute_type, 'softmax_compute_type')
         self.batch_matmul = ops.BatchMatMul()
         self.batch_matmul_t = ops.BatchMatMul(transpose_b=True)
+        self.softmax = ops.Softmax()
         self.use_past = use_past
         if use_past:
             self.kv_cache = KVCache(batch_size, self.n_kv_heads, max_seq_length, self.head_dim)
+
+    def shard(self, dp, mp):
+        """Heads split over `mp` devices, batch over `dp` (upstream's LLaMA strategies)."""
+        for proj in (self.wq, self.wk, self.wv):
+            proj.shard(((dp, 1), (mp, 1)), ((dp, mp), (mp,)))
+        self.wo.shard(((dp, mp), (1, mp)))
+        self.batch_matmul_t.shard(((dp, mp, 1, 1), (dp, mp, 1, 1)))
+        self.batch_matmul.shard(((dp, mp, 1, 1), (dp, mp, 1, 1)))
+        self.softmax.shard(((dp, mp, 1, 1),))
+        return self
 
     def _heads(self, x, n_heads):
         bsz, seq_len, _ = x.shape
@@ -76,7 +87,7 @@ class CausalSelfAttention(nn.Cell):
         # scores: (batch, heads, q_len, kv_len)
         scores = self.batch_matmul_t(query, key) * self.scale
         scores = ops.cast(scores, self.softmax_dtype) + mask
-        probs = ops.cast(ops.softmax(scores, -1), value.dtype)
+        probs = ops.cast(self.softmax(scores), value.dtype)
         context = self.batch_matmul(probs, value)                     # (batch, heads, seq, head_dim)
         context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (bsz, seq_len, dim))
         return self.wo(context)
@@ -93,6 +104,6 @@ class CausalSelfAttention(nn.Cell):
         query = ops.reshape(query, (bsz, self.n_kv_heads, self.n_rep, self.head_dim))
         scores = self.batch_matmul_t(query, key_cache) * self.scale                     # (b, kv, rep, seq)
         scores = ops.cast(scores, self.softmax_dtype) + mask
-        probs = ops.cast(ops.softmax(scores, -1), value_cache.dtype)
+        probs = ops.cast(self.softmax(scores), value_cache.dtype)
         context = self.batch_matmul(probs, value_cache)                                 # (b, kv, rep, hd)
         return self.wo(ops.reshape(context, (bsz, 1, dim)))

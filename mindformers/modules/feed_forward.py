@@ -16,6 +16,16 @@ class SwiGLUFeedForward(nn.Cell):
         self.w2 = Linear(hidden_dim, dim, has_bias=has_bias, param_init_type=param_init_type,
                          compute_dtype=compute_dtype)
 
+        self.mul = ops.Mul()
+
+    def shard(self, dp, mp):
+        """Megatron-style: gate/up split by output columns, down by input rows (upstream's strategies)."""
+        self.w1.shard(((dp, 1), (mp, 1)))
+        self.w3.shard(((dp, 1), (mp, 1)))
+        self.w2.shard(((dp, mp), (1, mp)))
+        self.mul.shard(((dp, mp), (dp, mp)))
+        return self
+
     def construct(self, x):
         gate = self.w1(x)
-        return self.w2(gate * ops.sigmoid(gate) * self.w3(x))
+        return self.w2(self.mul(gate * ops.sigmoid(gate), self.w3(x)))

@@ -25,14 +25,25 @@ class Linear(nn.Cell):
             self.bias = Parameter(initializer(bias_init, (out_channels,), param_dtype), name='bias')
         self.compute_dtype = runtime_dtype(compute_dtype, 'compute_dtype')
         self.matmul = ops.MatMul(transpose_b=transpose_b)
+        self.bias_add = ops.Add()
         self.activation = activation
+        self.strategy_matmul = None
+
+    def shard(self, strategy_matmul, strategy_bias=None):
+        """Declare how the matmul (and bias add) split across devices, e.g. ((dp, 1), (mp, 1)).
+        Strategies take effect under semi/auto parallel (Ascend); elsewhere they are kept as metadata."""
+        self.strategy_matmul = strategy_matmul
+        self.matmul.shard(strategy_matmul)
+        if self.has_bias and strategy_bias is not None:
+            self.bias_add.shard(strategy_bias)
+        return self
 
     def construct(self, x):
         out_shape = x.shape[:-1] + (self.out_channels,)
         x = ops.reshape(x, (-1, self.in_channels))
         x = self.matmul(ops.cast(x, self.compute_dtype), ops.cast(self.weight, self.compute_dtype))
         if self.has_bias:
-            x = x + ops.cast(self.bias, self.compute_dtype)
+            x = self.bias_add(x, ops.cast(self.bias, self.compute_dtype))
         if self.activation is not None:
             x = self.activation(x)
         return ops.reshape(x, out_shape)

@@ -14,10 +14,26 @@ class RMSNorm(nn.Cell):
         self.compute_type = runtime_dtype(compute_type, 'layernorm_compute_type')
         self.weight = Parameter(initializer('ones', (dim,), runtime_dtype(param_init_type, 'param_init_type')),
                                 name='weight')
+        self.square = ops.Square()
+        self.mean = ops.ReduceMean(keep_dims=True)
+        self.add_eps = ops.Add()
+        self.rsqrt = ops.Rsqrt()
+        self.mul = ops.Mul()
+        self.mul_weight = ops.Mul()
+
+    def shard(self, strategy_in):
+        """strategy_in: how (batch, seq, hidden) activations split, e.g. (dp, 1, 1)."""
+        self.square.shard((strategy_in,))
+        self.mean.shard((strategy_in,))
+        self.add_eps.shard((strategy_in, ()))
+        self.rsqrt.shard((strategy_in,))
+        self.mul.shard((strategy_in, strategy_in))
+        self.mul_weight.shard((strategy_in, (1,)))
+        return self
 
     def construct(self, x):
         original = x.dtype
         x = ops.cast(x, self.compute_type)
-        variance = ops.mean(ops.square(x), -1, keep_dims=True)
-        x = x * ops.rsqrt(variance + self.eps)
-        return ops.cast(x * ops.cast(self.weight, self.compute_type), original)
+        variance = self.mean(self.square(x), -1)
+        x = self.mul(x, self.rsqrt(self.add_eps(variance, self.eps)))
+        return ops.cast(self.mul_weight(x, ops.cast(self.weight, self.compute_type)), original)

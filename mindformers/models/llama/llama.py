@@ -4,6 +4,7 @@ from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer, Normal
 
 from mindformers.core.loss.loss import CrossEntropyLoss
+from mindformers.core.parallel_config import TransformerOpParallelConfig
 from mindformers.models.base_model import BaseModel
 from mindformers.models.llama.llama_config import LlamaConfig
 from mindformers.models.utils import runtime_dtype, on_cpu
@@ -12,6 +13,7 @@ from mindformers.modules.feed_forward import SwiGLUFeedForward
 from mindformers.modules.layers import Linear
 from mindformers.modules.normalization import RMSNorm
 from mindformers.modules.rotary import rotary_tables
+from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
@@ -24,9 +26,14 @@ class LlamaEmbedding(nn.Cell):
         self.embedding_weight = Parameter(
             initializer(Normal(sigma=0.02), (vocab_table_size, embedding_size),
                         runtime_dtype(param_init_type, 'param_init_type')), name='embedding_weight')
+        self.gather = ops.Gather()
+
+    def shard(self, strategy):
+        self.gather.shard(strategy)
+        return self
 
     def construct(self, input_ids):
-        return ops.gather(self.embedding_weight, input_ids, 0)
+        return self.gather(self.embedding_weight, input_ids, 0)
 
 
 class LLamaDecodeLayer(nn.Cell):
@@ -72,10 +79,29 @@ class LlamaModel(nn.Cell):
                                            config.scaling_factor or 1.0)
         self.mask = causal_mask(max_positions)
         self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
-        recompute = getattr(getattr(config, 'parallel_config', None), 'recompute', None)
-        if recompute is not None and getattr(recompute, 'recompute', False):
-            for layer in self.layers:
+
+    def apply_parallel_config(self, parallel_config):
+        """Declare upstream's shard strategies, each layer's pipeline stage and recompute setting."""
+        dp, mp = parallel_config.data_parallel, parallel_config.model_parallel
+        stages = parallel_config.pipeline_stage
+        if self.config.num_heads % mp or (self.config.n_kv_heads or self.config.num_heads) % mp:
+            raise ConfigError(f"num_heads {self.config.num_heads} / n_kv_heads {self.config.n_kv_heads} must be "
+                              f"divisible by parallel_config.model_parallel {mp}")
+        vocab_split = ((1, 1), (dp, 1)) if parallel_config.vocab_emb_dp else ((mp, 1), (dp, 1))
+        self.tok_embeddings.shard(vocab_split)
+        self.tok_embeddings.pipeline_stage = 0
+        per_stage = -(-len(self.layers) // stages)  # ceil
+        recompute = getattr(parallel_config.recompute, 'recompute', False)
+        for layer_id, layer in enumerate(self.layers):
+            layer.attention_norm.shard((dp, 1, 1))
+            layer.ffn_norm.shard((dp, 1, 1))
+            layer.attention.shard(dp, mp)
+            layer.feed_forward.shard(dp, mp)
+            layer.pipeline_stage = min(layer_id // per_stage, stages - 1)
+            if recompute:
                 layer.recompute()
+        self.norm_out.shard((dp, 1, 1))
+        self.norm_out.pipeline_stage = stages - 1
 
     def construct(self, tokens, fill_cache=False):
         seq_len = tokens.shape[1]
@@ -123,6 +149,13 @@ class LlamaForCausalLM(BaseModel):
         if not self.tie_word_embeddings:
             self.lm_head = Linear(config.hidden_size, config.vocab_size, has_bias=False,
                                   param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
+        parallel_config = getattr(config, 'parallel_config', None)
+        if isinstance(parallel_config, TransformerOpParallelConfig):
+            self.model.apply_parallel_config(parallel_config)
+            if not self.tie_word_embeddings:
+                dp, mp = parallel_config.data_parallel, parallel_config.model_parallel
+                self.lm_head.shard(((dp, 1), (1, 1)) if parallel_config.vocab_emb_dp else ((dp, 1), (mp, 1)))
+                self.lm_head.pipeline_stage = parallel_config.pipeline_stage - 1
         self.loss = CrossEntropyLoss(parallel_config=getattr(config, 'parallel_config', None))
         self.pad_token_id = config.pad_token_id
         self.ignore_token_id = config.ignore_token_id

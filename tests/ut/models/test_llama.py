@@ -244,7 +244,6 @@ def test_generate_restores_training_flag(model):
     ({'do_sample': False, 'repetition_penalty': 0.0}, 'repetition_penalty'),
     ({'do_sample': False, 'repetition_penalty': -2.0}, 'repetition_penalty'),
     ({'do_sample': False, 'max_length': 3}, 'max_length'),
-    ({'do_sample': False, 'num_beams': 2}, 'num_beams'),
 ])
 def test_generate_rejects_bad_settings_with_config_error(model, kwargs, match):
     with pytest.raises(ConfigError, match=match):
