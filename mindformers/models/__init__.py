@@ -6,4 +6,5 @@ from .build_config import build_model_config
 from .build_model import build_model, build_network
 from .build_tokenizer import build_tokenizer
 from .build_processor import build_processor
+from .bpe_tokenizer import BPETokenizer
 from .llama import LlamaConfig, LlamaForCausalLM, LlamaModel, LlamaTokenizer, LlamaProcessor

@@ -6,7 +6,7 @@ from mindspore import nn
 from mindformers.generation.text_generator import GeneratorMixin
 from mindformers.models.base_config import BaseConfig, SupportListMixin
 from mindformers.tools.checkpoint import read_checkpoint, load_param_dict, save_checkpoint_atomic, list_checkpoints
-from mindformers.tools.errors import CheckpointError
+from mindformers.tools.errors import CheckpointError, ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dump
 
@@ -35,6 +35,17 @@ class BaseModel(nn.Cell, GeneratorMixin, SupportListMixin):
             path = resolve_named_checkpoint(path)
         logger.info("loading weights of %s from %s", self.__class__.__name__, path)
         load_param_dict(self, read_checkpoint(path), source=path)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_dir, **kwargs):
+        """A supported model name, a directory with *.yaml + *.ckpt, or a Hugging Face directory (config.json +
+        *.safetensors) -> this class with its weights; kwargs override model_config fields (e.g. seq_length)."""
+        from mindformers.auto_class import AutoModel  # pylint: disable=import-outside-toplevel
+        model = AutoModel.from_pretrained(pretrained_model_name_or_dir, **kwargs)
+        if not isinstance(model, cls):
+            raise ConfigError(f"{cls.__name__}.from_pretrained('{pretrained_model_name_or_dir}') describes a "
+                              f"{type(model).__name__}; use that class or AutoModel")
+        return model
 
     def save_pretrained(self, save_directory=None, save_name="mindspore_model"):
         """Write `<dir>/<save_name>.ckpt` (weights) and `<dir>/<save_name>.yaml` (model section)."""

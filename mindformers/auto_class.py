@@ -1,0 +1,301 @@
+"""AutoConfig / AutoModel / AutoTokenizer / AutoProcessor: build the right class from a name, a YAML or a directory.
+
+r1.0 semantics: a supported model name resolves to its packaged YAML, cached as
+`checkpoint_download/<family>/<name>.yaml`, and to the weights `checkpoint_download/<family>/<name>.ckpt`
+(downloaded when absent). A directory holds either `*.yaml` + `*.ckpt` (what `save_pretrained` writes) or
+the Hugging Face layout `config.json` + `*.safetensors` (+ tokenizer files).
+"""
+import json
+import os
+import shutil
+
+from mindformers.mindformer_book import MindFormerBook
+from mindformers.models.base_config import BaseConfig
+from mindformers.models.build_config import build_model_config
+from mindformers.models.build_model import build_model
+from mindformers.models.build_processor import build_processor
+from mindformers.tools.download import (named_config_path, named_file_folder, resolve_named_checkpoint,
+                                        download_with_progress_bar)
+from mindformers.tools.errors import ConfigError, CheckpointError
+from mindformers.tools.register import MindFormerConfig, MindFormerRegister, MindFormerModuleType
+
+__all__ = ['AutoConfig', 'AutoModel', 'AutoTokenizer', 'AutoProcessor']
+
+# config.json model_type -> (our config class, our model class) for Hugging Face directories
+_HF_MODEL_TYPES = {'llama': ('LlamaConfig', 'LlamaForCausalLM'), 'qwen2': ('LlamaConfig', 'LlamaForCausalLM')}
+# tokenizer_config.json tokenizer_class -> our tokenizer class
+_HF_TOKENIZER_CLASSES = {
+    'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
+    'LlamaTokenizer': 'LlamaTokenizer', 'LlamaTokenizerFast': 'LlamaTokenizer',
+}
+
+
+def _is_yaml(path):
+    return isinstance(path, str) and path.endswith(('.yaml', '.yml')) and os.path.isfile(path)
+
+
+def _first(directory, suffixes):
+    files = sorted(f for f in os.listdir(directory) if f.endswith(suffixes))
+    return os.path.join(directory, files[0]) if files else None
+
+
+def _is_hf_directory(path):
+    from mindformers.models.llama.convert_weight import is_hf_directory  # pylint: disable=import-outside-toplevel
+    return is_hf_directory(path)
+
+
+def _hf_model_type(directory):
+    with open(os.path.join(directory, 'config.json'), encoding='utf-8') as stream:
+        try:
+            model_type = json.load(stream).get('model_type', 'llama')
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{directory}/config.json is not valid JSON: {err}") from None
+    if model_type not in _HF_MODEL_TYPES:
+        raise ConfigError(f"{directory}/config.json: model_type '{model_type}' is not supported; supported: "
+                          f"{sorted(_HF_MODEL_TYPES)}")
+    return model_type
+
+
+def name_to_yaml(name):
+    """A supported model name -> `checkpoint_download/<family>/<name>.yaml` (copied from the packaged YAML)."""
+    packaged = MindFormerBook.get_model_config_path(name)
+    cached = named_config_path(name)
+    if not os.path.isfile(cached):
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        shutil.copyfile(packaged, cached)
+    return cached
+
+
+def _resolve_yaml(yaml_name_or_path, what):
+    """A YAML file, a directory holding one, or a model name -> the YAML path."""
+    if _is_yaml(yaml_name_or_path):
+        return yaml_name_or_path
+    if isinstance(yaml_name_or_path, str) and os.path.isdir(yaml_name_or_path):
+        path = _first(yaml_name_or_path, ('.yaml', '.yml'))
+        if path is None:
+            raise ConfigError(f"{what}: directory {yaml_name_or_path} holds neither a *.yaml (with *.ckpt) nor a "
+                              f"Hugging Face config.json with *.safetensors")
+        return path
+    if not isinstance(yaml_name_or_path, str):
+        raise ConfigError(f"{what}: expected a model name, a YAML path or a directory, got "
+                          f"{type(yaml_name_or_path).__name__}")
+    if os.sep in yaml_name_or_path.strip('/').replace('mindspore/', '', 1) or yaml_name_or_path.endswith(
+            ('.yaml', '.yml')):
+        raise ConfigError(f"{what}: {yaml_name_or_path} does not exist")
+    return name_to_yaml(yaml_name_or_path)
+
+
+def _update_model_config(run_config, kwargs):
+    model_config = run_config.model.model_config
+    for key, value in kwargs.items():
+        model_config[key] = value
+    return run_config
+
+
+class AutoConfig:
+    """`AutoConfig.from_pretrained(name | yaml | directory, **overrides)` -> the family's config object."""
+    _arch_of_config = {}
+
+    @classmethod
+    def from_pretrained(cls, yaml_name_or_path=None, **kwargs):
+        yaml_name_or_path = kwargs.pop('pretrained_model_name_or_path', yaml_name_or_path)
+        if isinstance(yaml_name_or_path, str) and os.path.isdir(yaml_name_or_path) and \
+                _first(yaml_name_or_path, ('.yaml', '.yml')) is None and _is_hf_directory(yaml_name_or_path):
+            return cls._from_hf_directory(yaml_name_or_path, **kwargs)
+        path = _resolve_yaml(yaml_name_or_path, 'AutoConfig.from_pretrained')
+        run_config = MindFormerConfig(path)
+        if run_config.model is None or run_config.model.model_config is None:
+            raise ConfigError(f"{path} has no model.model_config section")
+        _update_model_config(run_config, kwargs)
+        config = build_model_config(run_config.model.model_config)
+        if run_config.model.arch is not None:
+            cls._arch_of_config[id(config)] = run_config.model.arch.type
+        return config
+
+    @classmethod
+    def _from_hf_directory(cls, directory, **kwargs):
+        from mindformers.models.llama.convert_weight import hf_config_to_llama_kwargs  # pylint: disable=C0415
+        config_name, arch = _HF_MODEL_TYPES[_hf_model_type(directory)]
+        with open(os.path.join(directory, 'config.json'), encoding='utf-8') as stream:
+            args = hf_config_to_llama_kwargs(json.load(stream))
+        args.update(kwargs)
+        config = MindFormerRegister.get_cls(MindFormerModuleType.CONFIG, config_name)(**args)
+        cls._arch_of_config[id(config)] = arch
+        return config
+
+    @classmethod
+    def arch_of(cls, config):
+        return cls._arch_of_config.get(id(config))
+
+    @staticmethod
+    def get_support_list():
+        return MindFormerBook.get_model_support_list()
+
+    @staticmethod
+    def show_support_list():
+        MindFormerBook.show_model_support_list()
+
+
+class AutoModel:
+    """`AutoModel.from_pretrained(name | directory)` and `AutoModel.from_config(config | yaml)`."""
+
+    @classmethod
+    def from_config(cls, config, download_checkpoint=True, **kwargs):
+        """Build a model from a MindFormerConfig (run config), a model config object or a YAML path."""
+        if isinstance(config, str):
+            if not _is_yaml(config):
+                raise ConfigError(f"AutoModel.from_config: {config} is not a YAML file")
+            config = MindFormerConfig(config)
+        if isinstance(config, BaseConfig):
+            arch = AutoConfig.arch_of(config) or _default_arch(config)
+            model_config = config.to_dict()
+            model_config.update(kwargs)
+            if not download_checkpoint:
+                model_config['checkpoint_name_or_path'] = None
+            return build_model(MindFormerConfig(model_config=model_config, arch={'type': arch}))
+        if isinstance(config, MindFormerConfig):
+            if config.model is None:
+                raise ConfigError("AutoModel.from_config: the config has no model section")
+            config = MindFormerConfig(**config.to_dict())
+            _update_model_config(config, kwargs)
+            if not download_checkpoint:
+                config.model.model_config.checkpoint_name_or_path = None
+            return build_model(config.model)
+        raise ConfigError(f"AutoModel.from_config: expected a config object, a MindFormerConfig or a YAML path, got "
+                          f"{type(config).__name__}")
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_dir, download_checkpoint=True, **kwargs):
+        """A directory (*.yaml + *.ckpt, or config.json + *.safetensors) or a supported model name -> model."""
+        source = pretrained_model_name_or_dir
+        if isinstance(source, str) and os.path.isdir(source):
+            yaml_path = _first(source, ('.yaml', '.yml'))
+            ckpt_path = _first(source, ('.ckpt',))
+            if yaml_path and ckpt_path:
+                run_config = MindFormerConfig(yaml_path)
+                _update_model_config(run_config, dict(kwargs, checkpoint_name_or_path=ckpt_path))
+                return build_model(run_config.model)
+            if _is_hf_directory(source):
+                from mindformers.models.llama.convert_weight import load_hf_directory  # pylint: disable=C0415
+                arch = _HF_MODEL_TYPES[_hf_model_type(source)][1]
+                model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, arch)
+                return load_hf_directory(model_class, source, **kwargs)
+            raise CheckpointError(f"AutoModel.from_pretrained: directory {source} holds neither *.yaml + *.ckpt nor "
+                                  f"config.json + *.safetensors")
+        yaml_path = _resolve_yaml(source, 'AutoModel.from_pretrained')
+        run_config = MindFormerConfig(yaml_path)
+        checkpoint = None
+        if download_checkpoint and not _is_yaml(source):
+            # resolve (download) the weights before building: a missing file fails before any allocation
+            checkpoint = resolve_named_checkpoint(source)
+        _update_model_config(run_config, dict(kwargs, checkpoint_name_or_path=checkpoint))
+        return build_model(run_config.model)
+
+    @staticmethod
+    def get_support_list():
+        return MindFormerBook.get_model_support_list()
+
+    @staticmethod
+    def show_support_list():
+        MindFormerBook.show_model_support_list()
+
+
+def _default_arch(config):
+    name = type(config).__name__
+    if name == 'LlamaConfig':
+        return 'LlamaForCausalLM'
+    raise ConfigError(f"AutoModel.from_config: no model class known for {name}; pass a MindFormerConfig with "
+                      f"model.arch")
+
+
+def _tokenizer_class(name):
+    if not MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, name):
+        raise ConfigError(f"tokenizer class '{name}' is not registered")
+    return MindFormerRegister.get_cls(MindFormerModuleType.TOKENIZER, name)
+
+
+class AutoTokenizer:
+    """`AutoTokenizer.from_pretrained(name | directory | yaml)` -> the tokenizer named by the YAML or config files."""
+
+    @classmethod
+    def from_pretrained(cls, yaml_name_or_path, **kwargs):
+        source = yaml_name_or_path
+        if isinstance(source, str) and os.path.isdir(source):
+            class_name = cls._class_in_directory(source)
+            return _tokenizer_class(class_name).from_pretrained(source, **kwargs)
+        yaml_path = _resolve_yaml(source, 'AutoTokenizer.from_pretrained')
+        section = (MindFormerConfig(yaml_path).processor or {}).get('tokenizer') or {}
+        if not section.get('type'):
+            raise ConfigError(f"{yaml_path} has no processor.tokenizer.type")
+        tokenizer_class = _tokenizer_class(section['type'])
+        if _is_yaml(source):
+            args = {k: v for k, v in section.items() if k != 'type'}
+            args.update(kwargs)
+            return tokenizer_class(**args)
+        return tokenizer_class.from_pretrained(cls._named_vocab_folder(source, tokenizer_class), **kwargs)
+
+    @staticmethod
+    def _named_vocab_folder(name, tokenizer_class):
+        """checkpoint_download/<family>/ holding the vocabulary files of `name`, downloaded when absent."""
+        folder = named_file_folder(name)
+        family = name.split('/')[-1].split('_')[0]
+        urls = {os.path.basename(url): url for url in MindFormerBook.get_tokenizer_url_list().get(family, [])}
+        for file_name in tokenizer_class.vocab_files_names.values():
+            path = os.path.join(folder, file_name)
+            if os.path.isfile(path):
+                continue
+            if file_name not in urls:
+                raise ConfigError(f"AutoTokenizer.from_pretrained('{name}'): {file_name} is not at "
+                                  f"{os.path.abspath(path)} and has no download URL; place the file there or pass a "
+                                  f"directory")
+            download_with_progress_bar(urls[file_name], path)
+        return folder
+
+    @staticmethod
+    def _class_in_directory(directory):
+        yaml_path = _first(directory, ('.yaml', '.yml'))
+        if yaml_path is not None:
+            section = (MindFormerConfig(yaml_path).processor or {}).get('tokenizer') or {}
+            if section.get('type'):
+                return section['type']
+        tokenizer_json = os.path.join(directory, 'tokenizer.json')
+        if os.path.isfile(tokenizer_json):
+            with open(tokenizer_json, encoding='utf-8') as stream:
+                data = json.load(stream)
+            model_type, decoder_type = (data.get('model') or {}).get('type'), (data.get('decoder') or {}).get('type')
+            if model_type == 'BPE' and decoder_type == 'ByteLevel':
+                return 'BPETokenizer'
+        config_file = os.path.join(directory, 'tokenizer_config.json')
+        if os.path.isfile(config_file):
+            with open(config_file, encoding='utf-8') as stream:
+                name = json.load(stream).get('tokenizer_class')
+            if name in _HF_TOKENIZER_CLASSES:
+                return _HF_TOKENIZER_CLASSES[name]
+            if name and MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, name):
+                return name
+        if os.path.isfile(os.path.join(directory, 'tokenizer.model')):
+            return 'LlamaTokenizer'
+        if all(os.path.isfile(os.path.join(directory, f)) for f in ('vocab.json', 'merges.txt')):
+            return 'BPETokenizer'
+        raise ConfigError(f"AutoTokenizer.from_pretrained: {directory} holds no tokenizer (no YAML with "
+                          f"processor.tokenizer, tokenizer_config.json, tokenizer.model or vocab.json + merges.txt)")
+
+
+class AutoProcessor:
+    """`AutoProcessor.from_pretrained(name | yaml | directory)` -> the YAML's `processor` with its tokenizer."""
+
+    @classmethod
+    def from_pretrained(cls, yaml_name_or_path, **kwargs):
+        yaml_path = _resolve_yaml(yaml_name_or_path, 'AutoProcessor.from_pretrained')
+        section = MindFormerConfig(yaml_path).processor
+        if section is None or not section.get('type'):
+            raise ConfigError(f"{yaml_path} has no processor section with a type")
+        section = section.to_dict()
+        tokenizer_section = section.get('tokenizer') or {}
+        vocab_given = any(tokenizer_section.get(key) for key in ('vocab_file', 'merges_file'))
+        default_args = dict(kwargs)
+        if tokenizer_section and not vocab_given and 'tokenizer' not in default_args:
+            source = yaml_name_or_path if not _is_yaml(yaml_name_or_path) else os.path.dirname(yaml_path)
+            default_args['tokenizer'] = AutoTokenizer.from_pretrained(source)
+            section.pop('tokenizer')
+        return build_processor(section, default_args=default_args or None)

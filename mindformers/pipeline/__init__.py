@@ -1,0 +1,6 @@
+"""pipeline(): one call from a task name and a model (name or instance) to predictions."""
+from .base_pipeline import BasePipeline
+from .text_generation_pipeline import TextGenerationPipeline
+from .pipeline import pipeline
+
+__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline']
