@@ -2,7 +2,7 @@
 import copy
 import os
 
-from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dump
+from mindformers.tools.register.config import ordered_yaml_dump
 from mindformers.tools.errors import ConfigError
 
 
@@ -61,20 +61,11 @@ class BaseConfig(SupportListMixin):
 
     @classmethod
     def from_pretrained(cls, yaml_name_or_path, **kwargs):
-        """Load a config from a YAML file (its model.model_config section) or a directory holding one."""
-        path = yaml_name_or_path
-        if os.path.isdir(path):
-            yamls = sorted(f for f in os.listdir(path) if f.endswith(('.yaml', '.yml')))
-            if not yamls:
-                raise ConfigError(f"no .yaml file in directory {path}")
-            path = os.path.join(path, yamls[0])
-        if not (isinstance(path, str) and path.endswith(('.yaml', '.yml')) and os.path.isfile(path)):
-            raise ConfigError(f"{cls.__name__}.from_pretrained: '{yaml_name_or_path}' is not a YAML file or a "
-                              f"directory with one")
-        section = MindFormerConfig(path).model.model_config
-        if section is None:
-            raise ConfigError(f"{path} has no model.model_config section")
-        args = section.to_dict()
-        args.pop('type', None)
-        args.update(kwargs)
-        return cls(**args)
+        """From a supported model name (e.g. 'llama2_7b'), a YAML file (its model.model_config section),
+        or a directory holding a YAML or a Hugging Face config.json; kwargs override fields."""
+        from mindformers.auto_class import AutoConfig  # pylint: disable=import-outside-toplevel
+        config = AutoConfig.from_pretrained(yaml_name_or_path, **kwargs)
+        if not isinstance(config, cls):
+            raise ConfigError(f"{cls.__name__}.from_pretrained: '{yaml_name_or_path}' holds a "
+                              f"{type(config).__name__}, not a {cls.__name__}")
+        return config

@@ -135,3 +135,11 @@ def test_from_config_accepts_yaml_path_and_run_config():
     assert isinstance(model, LlamaForCausalLM) and model.config.hidden_size == 32
     model = AutoModel.from_config(MindFormerConfig(yaml_path), download_checkpoint=False, **SMALL)
     assert model.config.seq_length == 16
+
+
+def test_family_config_from_pretrained_accepts_a_model_name(tmp_path, monkeypatch):
+    from mindformers import LlamaConfig  # pylint: disable=import-outside-toplevel
+    monkeypatch.setenv('CHECKPOINT_DOWNLOAD_FOLDER', str(tmp_path))
+    config = LlamaConfig.from_pretrained('llama2_7b', seq_length=512)
+    assert (config.hidden_size, config.num_layers, config.seq_length) == (4096, 32, 512)
+    assert (tmp_path / 'llama2' / 'llama2_7b.yaml').is_file()
