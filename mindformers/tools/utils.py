@@ -104,3 +104,4 @@ def set_seed(seed):
     ms.set_seed(seed)
     np.random.seed(seed)
     random.seed(seed)
+

@@ -1,4 +1,5 @@
 """BaseTrainer: wires dataset, network, optimizer, wrapper and callbacks together and runs the loops."""
+import os
 import time
 from functools import partial
 
@@ -7,6 +8,7 @@ from mindspore import nn
 from mindspore.train.callback import RunContext, _InternalCallbackParam, _CallbackManager, Callback
 
 from mindformers.core.callback import build_callback, EvalCallBack
+from mindformers.core.context.parallel_check import check_parallel_config
 from mindformers.core.lr import build_lr
 from mindformers.core.metric import build_metric
 from mindformers.core.optim import build_optim
@@ -19,7 +21,8 @@ from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, ordered_yaml_dump
 from mindformers.tools.utils import get_real_rank, get_real_group_size
-from mindformers.trainer.utils import resolve_checkpoint_files, read_checkpoint_files, resume_state
+from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
+                                       get_common_resume_checkpoint)
 from mindformers.wrapper import build_wrapper
 
 
@@ -35,25 +38,8 @@ class BaseTrainer:
     @staticmethod
     def check_parallel(config):
         """Parallel sizes must multiply to the device count; CPU runs data parallel only."""
-        pc = config.parallel_config
         device_num = config.device_num or get_real_group_size()
-        if config.use_parallel:
-            product = pc.data_parallel * pc.model_parallel * pc.pipeline_stage
-            parallel_mode = (config.parallel or {}).get('parallel_mode', 0)
-            if parallel_mode in (1, 2, 'semi_auto_parallel', 'auto_parallel') and product != device_num:
-                raise ConfigError(f"parallel_config: data_parallel*model_parallel*pipeline_stage = {product} but "
-                                  f"{device_num} devices are running; make them equal")
-        if pc.micro_batch_num < pc.pipeline_stage:
-            raise ConfigError(f"parallel_config.micro_batch_num ({pc.micro_batch_num}) must be >= pipeline_stage "
-                              f"({pc.pipeline_stage})")
-        num_layers = getattr(config.model.model_config, 'num_layers', None)
-        if num_layers is not None and num_layers < pc.pipeline_stage:
-            raise ConfigError(f"model num_layers ({num_layers}) must be >= parallel_config.pipeline_stage "
-                              f"({pc.pipeline_stage})")
-        if ms.get_context('device_target') == 'CPU' and (pc.model_parallel > 1 or pc.pipeline_stage > 1):
-            raise ConfigError(f"parallel_config.model_parallel={pc.model_parallel}, pipeline_stage="
-                              f"{pc.pipeline_stage} need semi_auto_parallel, which MindSpore cannot run on CPU; "
-                              f"set both to 1 (data parallel)")
+        check_parallel_config(config, device_num, ms.get_context('device_target'))
 
     @staticmethod
     def _grad_accumulation(config):
@@ -113,8 +99,13 @@ class BaseTrainer:
     @staticmethod
     def load_weights(config, network, train_cell=None, resume=False):
         """Load `config.load_checkpoint` into the network (into the whole train cell when resuming)."""
-        files = resolve_checkpoint_files(config.load_checkpoint, get_real_rank(),
-                                         config.resume_training if resume else None)
+        resume_name = config.resume_training if resume else None
+        device_num = config.device_num or get_real_group_size()
+        if resume_name is True and device_num > 1 and os.path.isdir(os.path.join(str(config.load_checkpoint),
+                                                                                 'rank_0')):
+            # every rank restarts from the same step: the newest one all ranks saved (upstream meta.json rule)
+            resume_name = get_common_resume_checkpoint(str(config.load_checkpoint), device_num) or True
+        files = resolve_checkpoint_files(config.load_checkpoint, get_real_rank(), resume_name)
         logger.info("loading checkpoint %s", files if len(files) > 1 else files[0])
         params = read_checkpoint_files(files)
         target = train_cell if (resume and train_cell is not None) else network

@@ -88,3 +88,43 @@ def resume_state(param_dict):
 def check_run_mode(run_mode):
     if run_mode not in ('train', 'finetune', 'eval', 'predict'):
         raise ConfigError(f"run_mode must be one of train, finetune, eval, predict; got {run_mode!r}")
+
+
+_RANK_CKPT_NAME = re.compile(r'^(?P<prefix>.+)_rank_(?P<rank>\d+)-(?P<epoch>\d+)_(?P<step>\d+)'
+                             r'\.(?P<ext>ckpt|safetensors)$')
+
+
+def _rank_neutral(name):
+    """'<prefix>_rank_<i>-<epoch>_<step>.ckpt' -> ('<prefix>', epoch, step, ext), else None."""
+    match = _RANK_CKPT_NAME.match(name)
+    if match is None:
+        return None
+    return match['prefix'], int(match['epoch']), int(match['step']), match['ext']
+
+
+def get_common_resume_checkpoint(checkpoint_dir, device_num):
+    """The newest checkpoint every rank 0..device_num-1 holds, not past any rank's meta.json; None if unknown.
+
+    Upstream's meta-based resume: after a failure the ranks may have saved different last steps, and all
+    of them must restart from one step. Returns rank 0's file name (the caller rewrites the rank id).
+    """
+    common, limits = None, []
+    for rank in range(device_num):
+        folder = os.path.join(checkpoint_dir, f'rank_{rank}')
+        meta = os.path.join(folder, 'meta.json')
+        if not os.path.isfile(meta):
+            return None
+        with open(meta, encoding='utf-8') as stream:
+            last = _rank_neutral(json.load(stream).get('last_ckpt_file') or '')
+        if last is None:
+            return None
+        limits.append(last[1:3])
+        names = {_rank_neutral(name) for name in os.listdir(folder)} - {None}
+        common = names if common is None else common & names
+    limit = min(limits)
+    candidates = sorted((key for key in common or () if key[1:3] <= limit), key=lambda key: key[1:3])
+    if not candidates:
+        raise ConfigError(f"resume_training: no checkpoint step up to epoch {limit[0]} step {limit[1]} is saved "
+                          f"by all {device_num} ranks in {checkpoint_dir}; resume from a single rank's file by name")
+    prefix, epoch, step, ext = candidates[-1]
+    return f"{prefix}_rank_0-{epoch}_{step}.{ext}"

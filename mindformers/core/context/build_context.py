@@ -3,10 +3,11 @@ import os
 
 import mindspore as ms
 
+from mindformers.core.context.parallel_check import check_parallel_config
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register.config import MindFormerConfig
-from mindformers.tools.utils import get_output_root_path
+from mindformers.tools.utils import get_output_root_path, get_real_group_size
 
 MODE = {0: ms.GRAPH_MODE, 1: ms.PYNATIVE_MODE, 'GRAPH_MODE': ms.GRAPH_MODE, 'PYNATIVE_MODE': ms.PYNATIVE_MODE}
 PARALLEL_MODE = {0: 'data_parallel', 1: 'semi_auto_parallel', 2: 'auto_parallel', 3: 'hybrid_parallel',
@@ -106,6 +107,8 @@ def init_context(use_parallel=False, context_config=None, parallel_config=None):
     allowed = {k: v for k, v in parallel.items() if v is not None and k in _PARALLEL_KEYS}
     ms.set_auto_parallel_context(parallel_mode=parallel_mode, device_num=device_num, **allowed)
     logger.reset_file_handlers()
+    # the launcher maps a dead worker's pid back to its rank with this line
+    logger.info("rank %d of %d started, pid %d", rank_id, device_num, os.getpid())
     return rank_id, device_num
 
 
@@ -124,6 +127,11 @@ def build_context(config):
         config = MindFormerConfig(config)
     context = dict(config.context or {})
     parallel = dict(config.parallel or {})
+    # before communication starts and before anything compiles; msrun exports RANK_SIZE, so the device
+    # count is known here already
+    target = context.get('device_target') or 'CPU'
+    check_parallel_config(config, get_real_group_size() if config.use_parallel else 1,
+                          target if target in _available_targets() else 'CPU')
     if config.use_parallel and config.parallel_config and 'pipeline_stages' not in parallel:
         stages = config.parallel_config.get('pipeline_stage') if isinstance(config.parallel_config, dict) else \
             getattr(config.parallel_config, 'pipeline_stage', 1)

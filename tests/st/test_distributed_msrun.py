@@ -1,0 +1,231 @@
+"""scripts/msrun_launcher.sh: argument forms, and data-parallel training on 2 CPU workers that matches one process."""
+import os
+import socket
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, write_yaml, write_mindrecord, counting_rows, run_cli
+
+LAUNCHER = os.path.join(ROOT, 'scripts', 'msrun_launcher.sh')
+RUN = os.path.join(ROOT, 'run_mindformer.py')
+NUM_ROWS, SEQ, VOCAB, PER_DEVICE_BATCH = 32, 16, 64, 2
+NO_SHUFFLE = "train_dataset:\n  data_loader:\n    shuffle: False\n"
+# Adam moves every weight by about lr per step whatever the gradient's size, so a last-bit difference in
+# a near-zero gradient (all-reduce sums in another order) can show up as ~lr in a weight; a small lr keeps
+# that under the 1e-5 comparison tolerance.
+SMALL_LR = ['--optimizer.learning_rate', '2e-3', '--lr_schedule.learning_rate', '2e-3', '--lr_schedule.lr_end', '2e-4']
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def launch(args, cwd, timeout=300, env_extra=None):
+    env = dict(os.environ)
+    env['GLOG_v'] = '3'
+    env.pop('LOG_MF_PATH', None)
+    env.update(env_extra or {})
+    return subprocess.run(['bash', LAUNCHER] + [str(a) for a in args], cwd=str(cwd), capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def train_order(config, data, extra=()):
+    return f"{RUN} --config {config} --use_parallel True --run_mode train --train_dataset_dir {data} " + ' '.join(extra)
+
+
+def load_params(path):
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    return {name: value.asnumpy() for name, value in ms.load_checkpoint(str(path)).items()}
+
+
+def network_names(params):
+    """Model weights only (optimizer moments and step counters are compared separately)."""
+    return sorted(n for n in params if n.startswith('model.') or n.startswith('lm_head'))
+
+
+# ----------------------------------------------------------------------------- argument forms (no workers)
+@pytest.mark.parametrize('count', [0, 3, 4, 5, 7, 8, 10])
+def test_launcher_wrong_argument_count_prints_usage_and_exits_1(tmp_path, count):
+    result = launch(['x'] * count, tmp_path)
+    assert result.returncode == 1
+    usage = [l for l in result.stdout.splitlines() if 'msrun_launcher.sh' in l]
+    assert len(usage) == 4 and usage[0].startswith('Usage:')
+    assert 'Running Command' not in result.stdout
+
+
+def test_launcher_rejects_non_numeric_worker_num(tmp_path):
+    result = launch(['run_mindformer.py --config a.yaml', 'two'], tmp_path)
+    assert result.returncode == 1
+    assert 'WORKER_NUM=two is not a number' in result.stdout
+
+
+def test_launcher_one_worker_says_run_python_directly(tmp_path):
+    result = launch(['run_mindformer.py --config a.yaml', '1'], tmp_path)
+    assert result.returncode == 1
+    assert 'run the command directly' in result.stdout and 'python run_mindformer.py --config a.yaml' in result.stdout
+
+
+def test_launcher_builds_upstream_msrun_commands(tmp_path):
+    """Each form's msrun command line, with a stub msrun first on PATH that only prints its arguments."""
+    stub = tmp_path / 'bin'
+    stub.mkdir()
+    (stub / 'msrun').write_text('#!/bin/bash\necho "stub msrun $*"\necho "PYTHONPATH=$PYTHONPATH"\n'
+                                'echo "LOG_MF_PATH=$LOG_MF_PATH"\n')
+    (stub / 'msrun').chmod(0o755)
+    env = {'PATH': f"{stub}{os.pathsep}{os.environ['PATH']}"}
+
+    one = launch(['train.py --a 1'], tmp_path, env_extra=env)
+    assert 'will run on default 8 cards' in one.stdout
+    assert ("Running Command: msrun --worker_num=8 --local_worker_num=8 --master_port=8118 "
+            "--log_dir=output/msrun_log --join=False --cluster_time_out=7200 train.py --a 1") in one.stdout
+    assert f"Please check log files in {tmp_path}/output/msrun_log" in one.stdout
+    assert f"PYTHONPATH={os.path.join(ROOT, 'scripts')}/../:" in one.stdout
+    assert f"LOG_MF_PATH={tmp_path}/output/log" in one.stdout
+
+    two = launch(['train.py', 4], tmp_path, env_extra=env)
+    assert '--worker_num=4 --local_worker_num=4 --master_port=8118' in two.stdout
+
+    six = launch(['train.py', 2, 9000, 'logs/ms', 'True', 60], tmp_path, env_extra=env)
+    assert ('msrun --worker_num=2 --local_worker_num=2 --master_port=9000 --log_dir=logs/ms --join=True '
+            '--cluster_time_out=60 train.py') in six.stdout
+
+    nine = launch(['train.py', 4, 2, '10.0.0.1', 9001, 1, 'logs/ms', 'True', 60], tmp_path,
+                  env_extra=dict(env, LOG_MF_PATH='/custom/log', MF_LOG_SUFFIX='a'))
+    assert ('msrun --worker_num=4 --local_worker_num=2 --master_addr=10.0.0.1 --master_port=9001 --node_rank=1 '
+            '--log_dir=logs/ms_a --join=True --cluster_time_out=60 train.py') in nine.stdout
+    assert 'run the same command on every other node' in nine.stdout
+    assert 'LOG_MF_PATH=/custom/log' in nine.stdout  # a value the user set is kept
+
+    nine_single = launch(['train.py', 2, 2, '127.0.0.1', 9002, 0, 'logs/ms', 'True', 60], tmp_path, env_extra=env)
+    assert 'single node' in nine_single.stdout and '--master_addr' not in nine_single.stdout
+
+
+# ----------------------------------------------------------------------------- real 2-worker training
+def _global_batches(data, num_shards, per_device_batch):
+    """First tokens of each global batch: what the ranks read together at every step (MindDataset shards)."""
+    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
+    shards = []
+    for shard_id in range(num_shards):
+        dataset = ds.MindDataset(data, columns_list=['input_ids'], num_shards=num_shards, shard_id=shard_id,
+                                 shuffle=False)
+        shards.append([int(row[0][0]) for row in dataset.create_tuple_iterator(output_numpy=True)])
+    steps = len(shards[0]) // per_device_batch
+    return [sorted(t for shard in shards for t in shard[s * per_device_batch:(s + 1) * per_device_batch])
+            for s in range(steps)]
+
+
+@pytest.fixture(scope='module')
+def two_worker_run(tmp_path_factory):
+    """One 2-worker msrun training run (6-argument form, JOIN True), shared by the assertions below."""
+    work = tmp_path_factory.mktemp('dp2')
+    # distinct first tokens, so a batch is identified by its rows' first tokens
+    rows = [[(start + i - 1) % (VOCAB - 1) + 1 for i in range(SEQ + 1)] for start in range(1, NUM_ROWS + 1)]
+    rng = np.random.default_rng(0)
+    rows = [rows[i] for i in rng.permutation(NUM_ROWS)]
+    data = write_mindrecord(work / 'train.mindrecord', rows)
+    config = write_yaml(work / 'tiny.yaml', epochs=1, batch_size=PER_DEVICE_BATCH, seq_length=SEQ,
+                        vocab_size=VOCAB, save_steps=4, keep_max=3, extra=NO_SHUFFLE)
+    result = launch([train_order(config, data, SMALL_LR), 2, free_port(), 'output/msrun_log', 'True', 120], work)
+    return work, config, data, result
+
+
+def test_two_workers_train_with_per_rank_logs_and_checkpoints(two_worker_run):
+    work, _, _, result = two_worker_run
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert 'Running Command: msrun --worker_num=2 --local_worker_num=2' in result.stdout
+    for rank in (0, 1):
+        worker_log = (work / 'output' / 'msrun_log' / f'worker_{rank}.log').read_text()
+        assert 'Training Over' in worker_log
+        info = (work / 'output' / 'log' / f'rank_{rank}' / 'info.log').read_text()
+        # each rank reads half of the 32 records: 16 records / batch 2 = 8 steps
+        assert 'dataset: 16 records on this rank, batch_size 2 -> 8 steps per epoch' in info
+        assert 'global_batch_size = batch_size 2 x gradient_accumulation_steps 1 x data parallel 2 = 4' in info
+        assert 'step:[    8/    8]' in info
+        names = sorted(os.listdir(work / 'output' / 'checkpoint' / f'rank_{rank}'))
+        assert names == ['meta.json', f'tiny_rank_{rank}-1_4.ckpt', f'tiny_rank_{rank}-1_8.ckpt']
+
+
+def test_two_workers_end_with_identical_weights_equal_to_one_process_with_the_global_batch(two_worker_run, tmp_path):
+    work, config, data, result = two_worker_run
+    assert result.returncode == 0, result.stdout[-3000:]
+    # MindDataset shards without shuffle: rank r reads records r, r+2, r+4, ...; step s of the two ranks
+    # together covers records 4s..4s+3, exactly what one process reads at step s with batch 4.
+    global_batches = _global_batches(data, 2, PER_DEVICE_BATCH)
+    single_batches = _global_batches(data, 1, 2 * PER_DEVICE_BATCH)
+    assert global_batches == single_batches and len(global_batches) == 8
+
+    single = run_cli(['--config', config, '--run_mode', 'train', '--train_dataset_dir', data,
+                      '--batch_size', str(2 * PER_DEVICE_BATCH), '--output_dir', str(tmp_path / 'single')] + SMALL_LR,
+                     tmp_path)
+    assert single.returncode == 0, single.stderr[-2000:]
+
+    rank0 = load_params(work / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
+    rank1 = load_params(work / 'output' / 'checkpoint' / 'rank_1' / 'tiny_rank_1-1_8.ckpt')
+    alone = load_params(tmp_path / 'single' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
+    names = network_names(rank0)
+    assert len(names) >= 10 and names == network_names(alone)
+    for name in rank0:
+        np.testing.assert_array_equal(rank0[name], rank1[name], err_msg=name)
+    start = load_params(work / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_4.ckpt')
+    assert any(not np.allclose(start[n], rank0[n]) for n in names)  # training moved the weights
+    for name in names:
+        np.testing.assert_allclose(rank0[name], alone[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def _wait_for_listener(port, process, timeout=60):
+    """Until something accepts connections on 127.0.0.1:port (node 0's msrun scheduler), or `process` ended."""
+    import time  # pylint: disable=import-outside-toplevel
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(('127.0.0.1', port)) == 0:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def test_multi_node_form_two_launchers_train_together(tmp_path):
+    """The 9-argument form for real: NODE_RANK 0 and 1 on this machine, one local worker each.
+
+    msrun starts a scheduler on every node whose MASTER_ADDR is a local address. On two real hosts only
+    node 0 does; on one machine 127.0.0.1 is local to both, so node 1's extra scheduler cannot bind the
+    port (node 0's holds it) and node 1's msrun reports that one failure. Its worker joins node 0's
+    scheduler and trains; that is what is asserted.
+    """
+    rows = counting_rows(16, SEQ, VOCAB)
+    data = write_mindrecord(tmp_path / 'train.mindrecord', rows)
+    config = write_yaml(tmp_path / 'tiny.yaml', epochs=1, batch_size=PER_DEVICE_BATCH, seq_length=SEQ,
+                        vocab_size=VOCAB, save_steps=100, keep_max=1, extra=NO_SHUFFLE)
+    port = free_port()
+    env = dict(os.environ, GLOG_v='3')
+    env.pop('LOG_MF_PATH', None)
+    nodes = []
+    for node_rank in (0, 1):
+        args = [train_order(config, data), 2, 1, '127.0.0.1', port, node_rank, f'output/msrun_log_node{node_rank}',
+                'True', 120]
+        nodes.append(subprocess.Popen(['bash', LAUNCHER] + [str(a) for a in args], cwd=str(tmp_path), env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        if node_rank == 0:
+            assert _wait_for_listener(port, nodes[0]), 'node 0 did not start its scheduler'
+    outputs = [node.communicate(timeout=300)[0] for node in nodes]
+    assert nodes[0].returncode == 0, outputs[0][-3000:]
+    for output in outputs:
+        assert '--master_addr=127.0.0.1' in output and 'run the same command on every other node' in output
+    node1_errors = [l for l in outputs[1].splitlines() if '[ERROR]' in l and '_api.py' in l]
+    assert node1_errors and all('Scheduler process' in l for l in node1_errors), outputs[1][-3000:]
+    assert 'Worker process' not in outputs[1]
+    # node 0 runs rank 0 (and the scheduler), node 1 runs rank 1
+    assert 'Training Over' in (tmp_path / 'output' / 'msrun_log_node0' / 'worker_0.log').read_text()
+    assert 'Training Over' in (tmp_path / 'output' / 'msrun_log_node1' / 'worker_1.log').read_text()
+    for rank in (0, 1):
+        info = (tmp_path / 'output' / 'log' / f'rank_{rank}' / 'info.log').read_text()
+        assert 'dataset: 8 records on this rank' in info and 'Training Over' in info
+    rank0 = load_params(tmp_path / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_4.ckpt')
+    rank1 = load_params(tmp_path / 'output' / 'checkpoint' / 'rank_1' / 'tiny_rank_1-1_4.ckpt')
+    for name in rank0:
+        np.testing.assert_array_equal(rank0[name], rank1[name], err_msg=name)
