@@ -2,6 +2,7 @@
 from .base_config import BaseConfig
 from .base_model import BaseModel
 from .base_tokenizer import PreTrainedTokenizer, BaseTokenizer
+from .base_processor import BaseProcessor
 from .build_config import build_model_config
 from .build_model import build_model, build_network
 from .build_tokenizer import build_tokenizer

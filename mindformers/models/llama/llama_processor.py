@@ -1,4 +1,5 @@
 """LlamaProcessor: text (one string or a list) -> padded input ids for LLaMA, as upstream's predict path uses."""
+from mindformers.models.base_processor import BaseProcessor
 from mindformers.models.base_tokenizer import PreTrainedTokenizer
 from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.errors import ConfigError
@@ -8,13 +9,14 @@ __all__ = ['LlamaProcessor']
 
 
 @MindFormerRegister.register(MindFormerModuleType.PROCESSOR)
-class LlamaProcessor:
+class LlamaProcessor(BaseProcessor):
     """Calls its tokenizer with `max_length`, `padding` and `return_tensors`.
 
     `processor(text_input)` returns `{'text': input_ids}`; one string gives a [1, max_length] batch.
     Texts longer than max_length are not cut (upstream does not truncate here).
     """
     _support_list = ['llama_7b', 'llama_13b', 'llama2_7b', 'llama2_13b', 'llama2_70b']
+    _saved_fields = ('max_length', 'padding', 'return_tensors')
 
     def __init__(self, tokenizer=None, max_length=128, padding='max_length', return_tensors='ms'):
         if isinstance(tokenizer, dict):

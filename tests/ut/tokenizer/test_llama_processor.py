@@ -1,4 +1,5 @@
 """LlamaProcessor and the builders: text -> [batch, max_length] ids; YAML `processor` sections -> objects."""
+import numpy as np
 import pytest
 
 from mindformers.models import build_processor, build_tokenizer
@@ -53,3 +54,13 @@ def test_build_processor_from_a_plain_dict_and_class_name(tiny_model_file):
     assert processor.tokenizer is tokenizer
     processor = build_processor(class_name='LlamaProcessor', tokenizer=tokenizer, max_length=4)
     assert processor.max_length == 4
+
+
+def test_processor_save_pretrained_round_trips(tiny_model_file, tmp_path):
+    processor = LlamaProcessor(tokenizer=LlamaTokenizer(tiny_model_file), max_length=24, padding='max_length',
+                               return_tensors='np')
+    processor.save_pretrained(str(tmp_path / 'saved'))
+    loaded = LlamaProcessor.from_pretrained(str(tmp_path / 'saved'))
+    assert (loaded.max_length, loaded.padding, loaded.return_tensors) == (24, 'max_length', 'np')
+    text = ['hello world', 'a b c']
+    np.testing.assert_array_equal(loaded(text)['text'], processor(text)['text'])
