@@ -338,10 +338,14 @@ class PreTrainedTokenizer(SupportListMixin):
         return ' '.join(tokens)
 
     def build_inputs_with_special_tokens(self, token_ids_0, token_ids_1=None):
-        """Add the family's special tokens around one sequence or a pair; the base adds none."""
-        if token_ids_1 is None:
-            return list(token_ids_0)
-        return list(token_ids_0) + list(token_ids_1)
+        """<s> A (</s>) and, for a pair, <s> A (</s>) <s> B (</s>), as the tokenizer's `add_bos_token` /
+        `add_eos_token` say (both off unless a family sets them)."""
+        bos = [self.bos_token_id] if getattr(self, 'add_bos_token', False) else []
+        eos = [self.eos_token_id] if getattr(self, 'add_eos_token', False) else []
+        output = bos + list(token_ids_0) + eos
+        if token_ids_1 is not None:
+            output = output + bos + list(token_ids_1) + eos
+        return output
 
     def num_special_tokens_to_add(self, pair=False):
         return len(self.build_inputs_with_special_tokens([], [] if pair else None))

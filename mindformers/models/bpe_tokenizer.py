@@ -173,14 +173,6 @@ class BPETokenizer(PreTrainedTokenizer):
         data = bytearray(self.byte_decoder[c] for c in ''.join(tokens) if c in self.byte_decoder)
         return data.decode('utf-8', errors=self.errors)
 
-    def build_inputs_with_special_tokens(self, token_ids_0, token_ids_1=None):
-        bos = [self.bos_token_id] if self.add_bos_token else []
-        eos = [self.eos_token_id] if self.add_eos_token else []
-        output = bos + list(token_ids_0) + eos
-        if token_ids_1 is not None:
-            output = output + bos + list(token_ids_1) + eos
-        return output
-
     def save_vocabulary(self, save_directory, filename_prefix=None):
         """Write vocab.json and merges.txt; returns their paths."""
         if not os.path.isdir(save_directory):

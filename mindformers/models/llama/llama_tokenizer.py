@@ -152,15 +152,6 @@ class LlamaTokenizer(PreTrainedTokenizer):
                 prev_is_special = False
         return out_string + self._sp_decode(stretch)
 
-    def build_inputs_with_special_tokens(self, token_ids_0, token_ids_1=None):
-        """<s> A (</s>) and, for a pair, <s> A (</s>) <s> B (</s>), as add_bos_token/add_eos_token say."""
-        bos = [self.bos_token_id] if self.add_bos_token else []
-        eos = [self.eos_token_id] if self.add_eos_token else []
-        output = bos + list(token_ids_0) + eos
-        if token_ids_1 is not None:
-            output = output + bos + list(token_ids_1) + eos
-        return output
-
     def save_vocabulary(self, save_directory, filename_prefix=None):
         """Copy (or re-serialize) the sentencepiece model into `save_directory`; returns (path,)."""
         if not os.path.isdir(save_directory):
