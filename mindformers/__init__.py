@@ -15,3 +15,4 @@ from mindformers.mindformer_book import MindFormerBook
 from mindformers.auto_class import AutoConfig, AutoModel, AutoTokenizer, AutoProcessor
 from mindformers.pipeline import pipeline, TextGenerationPipeline
 from mindformers.run_check import run_check
+from mindformers.pet import LoraConfig, get_pet_model
