@@ -24,12 +24,7 @@ LINE1 = re.compile(r"^\{ Epoch:\[ *(\d+)/ *(\d+)\], step:\[ *(\d+)/ *(\d+)\], lo
 LINE2 = re.compile(r"^ *(\d+\.\d)% \|(█*)( *)\| (\d+\.\d{5}) samples/s/p  (\d+):(\d\d):(\d\d) \}$")
 
 
-@pytest.fixture(autouse=True, name="pynative")
-def fixture_pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative")
 
 
 @pytest.fixture(name="output_dir")

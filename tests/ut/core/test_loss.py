@@ -8,13 +8,6 @@ from mindformers.core.loss import CrossEntropyLoss, build_loss
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
 
-@pytest.fixture(name="graph_mode")
-def fixture_graph_mode():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.GRAPH_MODE)
-    yield
-    ms.set_context(mode=previous)
-
 
 def reference_masked_cross_entropy(logits, labels, mask):
     """float64: sum(ce * mask) / (sum(mask) + 1e-5) with ce from a log-sum-exp."""

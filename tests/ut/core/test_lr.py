@@ -18,13 +18,6 @@ WARMUP = 4
 TOTAL = 20
 
 
-@pytest.fixture(name="graph_mode")
-def fixture_graph_mode():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.GRAPH_MODE)
-    yield
-    ms.set_context(mode=previous)
-
 
 class _ScheduleCell(nn.Cell):
     """The schedule inside a compiled graph, as an optimizer calls it."""

@@ -1,7 +1,6 @@
 """PerplexityMetric against a direct NumPy computation of the masked next-token loss."""
 import math
 
-import mindspore as ms
 import numpy as np
 import pytest
 from mindspore import Tensor
@@ -10,12 +9,7 @@ from mindformers.core.metric import PerplexityMetric
 from mindformers.core.metric.build_metric import build_metric
 
 
-@pytest.fixture(autouse=True, name="pynative")
-def fixture_pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative")
 
 
 def numpy_batch_loss(logits, tokens, mask):

@@ -10,13 +10,6 @@ from mindformers.core.optim import (AdamW, FP32StateAdamWeightDecay, FusedAdamWe
 from mindformers.tools.errors import ConfigError, NotAvailableError
 
 
-@pytest.fixture(name="graph_mode")
-def fixture_graph_mode():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.GRAPH_MODE)
-    yield
-    ms.set_context(mode=previous)
-
 
 def torch_adamw_step(param, grad, state, lr, beta1, beta2, eps, weight_decay, amsgrad=False, maximize=False):
     """One torch.optim.AdamW step (single tensor, float64); `state` holds step, exp_avg, exp_avg_sq, max_exp_avg_sq."""

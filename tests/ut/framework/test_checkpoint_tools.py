@@ -10,12 +10,7 @@ from mindformers.tools.checkpoint import load_param_dict, read_checkpoint, save_
 from mindformers.tools.errors import CheckpointError
 
 
-@pytest.fixture(autouse=True, name="pynative")
-def fixture_pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative")
 
 
 class TwoLayers(nn.Cell):

@@ -24,12 +24,7 @@ def build(seed=0, **overrides):
     return LlamaForCausalLM(tiny_config(**overrides))
 
 
-@pytest.fixture(name="pynative", autouse=True)
-def fixture_pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative")
 
 
 @pytest.fixture(name="model", scope="module")

@@ -20,12 +20,7 @@ TINY = dict(seq_length=SEQ, hidden_size=32, num_layers=2, num_heads=4, n_kv_head
             multiple_of=16, compute_dtype='float32', param_init_type='float32')
 
 
-@pytest.fixture(name="pynative", autouse=True)
-def fixture_pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative")
 
 
 def base_model(seed=0):

@@ -16,13 +16,6 @@ CLEAN = np.zeros(4, dtype=np.float32)
 POISONED = np.array([0, 0, 0, 1], dtype=np.float32)  # the last sample's loss becomes inf
 
 
-@pytest.fixture(name="pynative")
-def fixture_pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
-
 
 @pytest.fixture(name="mode", params=[ms.GRAPH_MODE, ms.PYNATIVE_MODE], ids=["graph", "pynative"])
 def fixture_mode(request):
