@@ -4,7 +4,7 @@ import tempfile
 
 import mindspore as ms
 
-from mindformers.tools.errors import CheckpointError
+from mindformers.tools.errors import CheckpointError, OutputWriteError
 from mindformers.tools.logger import logger
 
 CKPT_SUFFIXES = ('.ckpt', '.safetensors')
@@ -55,18 +55,66 @@ def load_param_dict(network, param_dict, optimizer=None, source='checkpoint'):
     return missing
 
 
-def save_checkpoint_atomic(save_obj, path, append_dict=None, fmt='ckpt'):
-    """Write to a temporary file in the same folder, then rename: a crash never leaves a partial file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(prefix='.tmp_', suffix='.' + fmt, dir=directory)
-    os.close(handle)
+def fsync_directory(directory):
+    """Make a rename inside `directory` durable (its entry is on disk, not only the file's data)."""
+    handle = os.open(directory, os.O_RDONLY)
     try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def write_error(what, path, err):
+    """OutputWriteError naming the file and the OS cause, e.g. 'No space left on device'."""
+    text = str(err).strip()
+    cause = getattr(err, 'strerror', None) or (text.splitlines()[0] if text else type(err).__name__)
+    return OutputWriteError(f"cannot write {what} {path}: {cause}")
+
+
+def save_checkpoint_atomic(save_obj, path, append_dict=None, fmt='ckpt'):
+    """Write to a temporary file in the same folder, fsync it, rename it, fsync the folder: a crash never
+    leaves a partial file under `path`. Any I/O failure is an OutputWriteError naming `path`.
+
+    MindSpore leaves the file read-only (mode 0400), so it is reopened read-only for the fsync: a
+    read-write open works only for root.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp_path = None
+    try:
+        os.makedirs(directory, exist_ok=True)
+        handle, tmp_path = tempfile.mkstemp(prefix='.tmp_', suffix='.' + fmt, dir=directory)
+        os.close(handle)
         ms.save_checkpoint(save_obj, tmp_path, append_dict=append_dict, format=fmt)
-        with open(tmp_path, 'rb+') as stream:
+        with open(tmp_path, 'rb') as stream:
             os.fsync(stream.fileno())
         os.replace(tmp_path, path)
+        tmp_path = None
+        fsync_directory(directory)
+    except (OSError, RuntimeError) as err:
+        raise write_error('checkpoint', path, err) from None
     finally:
-        if os.path.exists(tmp_path):
+        if tmp_path is not None and os.path.exists(tmp_path):
+            os.remove(tmp_path)
+    return path
+
+
+def write_text_atomic(path, text, what='file'):
+    """Write `text` to `path` through a temporary file + rename + folder fsync (e.g. meta.json)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp_path = None
+    try:
+        os.makedirs(directory, exist_ok=True)
+        handle, tmp_path = tempfile.mkstemp(prefix='.tmp_', suffix='.txt', dir=directory)
+        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp_path, path)
+        tmp_path = None
+        fsync_directory(directory)
+    except OSError as err:
+        raise write_error(what, path, err) from None
+    finally:
+        if tmp_path is not None and os.path.exists(tmp_path):
             os.remove(tmp_path)
     return path

@@ -19,3 +19,7 @@ class CheckpointError(MindFormerError, ValueError):
 
 class NotAvailableError(MindFormerError, RuntimeError):
     """A feature that this build or this device cannot run."""
+
+
+class OutputWriteError(MindFormerError, OSError):
+    """A file the run must write (checkpoint, log, result) could not be written: path and cause."""

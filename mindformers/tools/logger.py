@@ -23,9 +23,14 @@ class _RankFileHandler(logging.Handler):
 
     def emit(self, record):
         if self._inner is None:
-            log_dir = _log_dir()
-            os.makedirs(log_dir, exist_ok=True)
-            self._inner = logging.FileHandler(os.path.join(log_dir, self.file_name), encoding='utf-8')
+            path = os.path.join(_log_dir(), self.file_name)
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                self._inner = logging.FileHandler(path, encoding='utf-8')
+            except OSError as err:
+                from mindformers.tools.errors import OutputWriteError  # pylint: disable=import-outside-toplevel
+                raise OutputWriteError(f"cannot write log {path}: {err.strerror or err}; set output_dir (or "
+                                       f"LOG_MF_PATH) to a folder you can write") from None
             self._inner.setFormatter(self.formatter)
         self._inner.emit(record)
 

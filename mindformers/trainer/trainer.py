@@ -9,6 +9,7 @@ from mindformers.core.context.build_context import build_context, context_is_bui
 from mindformers.core.parallel_config import (TransformerOpParallelConfig, TransformerRecomputeConfig,
                                               build_parallel_config)
 from mindformers.mindformer_book import MindFormerBook
+from mindformers.tools.checkpoint import write_error
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig
@@ -112,10 +113,13 @@ class Trainer:
 
     def _save_config(self):
         from mindformers.tools.register.config import ordered_yaml_dump  # pylint: disable=import-outside-toplevel
-        folder = os.path.join('configs', f'{self.model_name}_new')
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, f'run_{self.model_name}.yaml'), 'w', encoding='utf-8') as stream:
-            ordered_yaml_dump(self.config, stream)
+        path = os.path.join('configs', f'{self.model_name}_new', f'run_{self.model_name}.yaml')
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'w', encoding='utf-8') as stream:
+                ordered_yaml_dump(self.config, stream)
+        except OSError as err:
+            raise write_error('config copy', path, err) from None
 
     def _checkpoint_arg(self, checkpoint, allow_name=True):
         """True -> newest checkpoint of this rank in <output>/checkpoint; str -> as given."""

@@ -6,7 +6,7 @@ import time
 import numpy as np
 from mindspore.train.callback import Callback
 
-from mindformers.tools.checkpoint import save_checkpoint_atomic
+from mindformers.tools.checkpoint import save_checkpoint_atomic, write_text_atomic
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -172,12 +172,7 @@ class CheckpointMonitor(Callback):
     def _write_meta(self, cb_params, name):
         meta = {'last_epoch': int(cb_params.cur_epoch_num), 'last_step': int(cb_params.cur_step_num),
                 'last_ckpt_file': name}
-        tmp = os.path.join(self.directory, '.meta.json.tmp')
-        with open(tmp, 'w', encoding='utf-8') as stream:
-            json.dump(meta, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, os.path.join(self.directory, 'meta.json'))
+        write_text_atomic(os.path.join(self.directory, 'meta.json'), json.dumps(meta), what='checkpoint index')
 
     def _rotate(self):
         files = [f for f in os.listdir(self.directory)

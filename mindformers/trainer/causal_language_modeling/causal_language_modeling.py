@@ -2,6 +2,7 @@
 import os
 
 from mindformers.models.build_tokenizer import build_tokenizer
+from mindformers.tools.checkpoint import write_error
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -68,8 +69,11 @@ class CausalLanguageModelingTrainer(BaseTrainer):
         logger.info("output result is: %s", results)
         if get_real_rank() == 0:
             save_file = config.save_file or 'text_generation_result.txt'
-            with open(save_file, 'w', encoding='utf-8') as stream:
-                stream.write(str(results))
+            try:
+                with open(save_file, 'w', encoding='utf-8') as stream:
+                    stream.write(str(results))
+            except OSError as err:
+                raise write_error('prediction results', save_file, err) from None
             logger.info("output result is saved at: %s", os.path.abspath(save_file))
         return results
 

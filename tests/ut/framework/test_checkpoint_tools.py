@@ -98,3 +98,40 @@ def test_load_param_dict_loads_optimizer_state():
     load_param_dict(net, moments, optimizer=optimizer)
     for param in optimizer.moments:
         np.testing.assert_array_equal(param.asnumpy(), np.full(param.shape, 0.5, np.float32))
+
+
+def test_atomic_save_fsyncs_the_file_then_its_folder_after_the_rename(tmp_path, monkeypatch):
+    """Durability: the data is synced before the rename and the folder entry after it."""
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(('fsync', os.readlink(f'/proc/self/fd/{fd}')))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(('rename', dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, 'fsync', fsync)
+    monkeypatch.setattr(os, 'replace', replace)
+    path = str(tmp_path / 'model.ckpt')
+    save_checkpoint_atomic(TwoLayers(), path)
+    assert [kind for kind, _ in events] == ['fsync', 'rename', 'fsync']
+    assert os.path.basename(events[0][1]).startswith('.tmp_') and events[1][1] == path
+    assert events[2][1] == str(tmp_path)
+
+
+def test_failed_save_is_one_output_error_naming_the_path_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    from mindformers.tools.errors import OutputWriteError, MindFormerError  # pylint: disable=import-outside-toplevel
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(ms, 'save_checkpoint', no_space)
+    path = str(tmp_path / 'model.ckpt')
+    with pytest.raises(OutputWriteError) as info:
+        save_checkpoint_atomic(TwoLayers(), path)
+    assert str(info.value) == f"cannot write checkpoint {path}: No space left on device"
+    assert isinstance(info.value, MindFormerError)
+    assert os.listdir(tmp_path) == []
