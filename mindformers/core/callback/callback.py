@@ -92,7 +92,8 @@ class MFLossMonitor(Callback):
         parts.append(f"overflow cond: {bool(overflow)}")
         parts.append(f"loss_scale: {loss_scale}")
         if global_norm is not None:
-            parts.append(f"global_norm: {global_norm:.4f}")
+            # shortest float32 repr: every digit the value has (upstream prints it with %s), e.g. 0.70000005
+            parts.append(f"global_norm: {np.float32(global_norm)!s}")
         logger.info(", ".join(parts))
         percent = 100.0 * cb_params.cur_step_num / total_steps
         filled = int(percent / 2)
