@@ -10,9 +10,11 @@ import argparse
 import sys
 import tempfile
 
+from mindformers.models.auto_mapping import CONVERT_FAMILIES
 from mindformers.tools.errors import MindFormerError
 
-SUPPORTED_MODELS = ('llama',)
+SUPPORTED_MODELS = tuple(CONVERT_FAMILIES)
+
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -38,18 +40,22 @@ def parse_args(argv=None):
 
 def run(args):
     # pylint: disable=import-outside-toplevel
-    from mindformers.models.llama import convert_weight as llama_convert
+    from mindformers.models import hf_conversion
+    converter = hf_conversion.family_converter(CONVERT_FAMILIES[args.model])
     if args.reversed:
-        out = llama_convert.convert_ckpt_to_hf(args.input_path, args.output_path, args.config, args.dtype)
+        out = hf_conversion.convert_ckpt_to_hf(converter, args.input_path, args.output_path, args.config, args.dtype)
         print(f"wrote Hugging Face directory {out}")
         return
     if args.input_path.endswith('.gguf'):
+        if CONVERT_FAMILIES[args.model] != 'llama':
+            raise MindFormerError(f"a .gguf input converts only for LLaMA-architecture models, not --model "
+                                  f"{args.model}")
         from mindformers.models.llama.convert_gguf import gguf_to_hf_directory
         with tempfile.TemporaryDirectory() as hf_dir:
             gguf_to_hf_directory(args.input_path, hf_dir)
-            ckpt, yaml_path = llama_convert.convert_hf_to_ckpt(hf_dir, args.output_path, args.dtype)
+            ckpt, yaml_path = hf_conversion.convert_hf_to_ckpt(converter, hf_dir, args.output_path, args.dtype)
     else:
-        ckpt, yaml_path = llama_convert.convert_hf_to_ckpt(args.input_path, args.output_path, args.dtype)
+        ckpt, yaml_path = hf_conversion.convert_hf_to_ckpt(converter, args.input_path, args.output_path, args.dtype)
     print(f"wrote {ckpt} and {yaml_path}")
 
 

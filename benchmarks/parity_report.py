@@ -51,7 +51,7 @@ def hf_state_numpy(model):
 
 def ours_from_hf(hf_model, seq_length):
     from mindformers import LlamaForCausalLM  # pylint: disable=import-outside-toplevel
-    from mindformers.models.llama.convert_weight import load_hf_state_dict  # pylint: disable=import-outside-toplevel
+    from mindformers.models.hf_conversion import load_hf_state_dict  # pylint: disable=import-outside-toplevel
     return load_hf_state_dict(LlamaForCausalLM, hf_model.config.to_dict(), hf_state_numpy(hf_model),
                               seq_length=seq_length)
 

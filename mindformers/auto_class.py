@@ -10,25 +10,19 @@ import os
 import shutil
 
 from mindformers.mindformer_book import MindFormerBook
+from mindformers.models.auto_mapping import DEFAULT_ARCH, HF_MODEL_TYPES, HF_TOKENIZER_CLASSES
 from mindformers.models.base_config import BaseConfig
 from mindformers.models.build_config import build_model_config
 from mindformers.models.build_model import build_model
 from mindformers.models.build_processor import build_processor
+from mindformers.models.hf_conversion import family_converter, load_hf_directory
 from mindformers.tools.download import (named_config_path, named_file_folder, resolve_named_checkpoint,
                                         download_with_progress_bar)
 from mindformers.tools.errors import ConfigError, CheckpointError
+from mindformers.tools.hf_checkpoint import is_hf_directory
 from mindformers.tools.register import MindFormerConfig, MindFormerRegister, MindFormerModuleType
 
 __all__ = ['AutoConfig', 'AutoModel', 'AutoTokenizer', 'AutoProcessor']
-
-# config.json model_type -> (our config class, our model class) for Hugging Face directories
-_HF_MODEL_TYPES = {'llama': ('LlamaConfig', 'LlamaForCausalLM'), 'qwen2': ('LlamaConfig', 'LlamaForCausalLM')}
-# tokenizer_config.json tokenizer_class -> our tokenizer class
-_HF_TOKENIZER_CLASSES = {
-    'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
-    'LlamaTokenizer': 'LlamaTokenizer', 'LlamaTokenizerFast': 'LlamaTokenizer',
-}
-
 
 def _is_yaml(path):
     return isinstance(path, str) and path.endswith(('.yaml', '.yml')) and os.path.isfile(path)
@@ -40,7 +34,6 @@ def _first(directory, suffixes):
 
 
 def _is_hf_directory(path):
-    from mindformers.models.llama.convert_weight import is_hf_directory  # pylint: disable=import-outside-toplevel
     return is_hf_directory(path)
 
 
@@ -50,9 +43,9 @@ def _hf_model_type(directory):
             model_type = json.load(stream).get('model_type', 'llama')
         except json.JSONDecodeError as err:
             raise ConfigError(f"{directory}/config.json is not valid JSON: {err}") from None
-    if model_type not in _HF_MODEL_TYPES:
+    if model_type not in HF_MODEL_TYPES:
         raise ConfigError(f"{directory}/config.json: model_type '{model_type}' is not supported; supported: "
-                          f"{sorted(_HF_MODEL_TYPES)}")
+                          f"{sorted(HF_MODEL_TYPES)}")
     return model_type
 
 
@@ -114,10 +107,9 @@ class AutoConfig:
 
     @classmethod
     def _from_hf_directory(cls, directory, **kwargs):
-        from mindformers.models.llama.convert_weight import hf_config_to_llama_kwargs  # pylint: disable=C0415
-        config_name, arch = _HF_MODEL_TYPES[_hf_model_type(directory)]
+        family, config_name, arch = HF_MODEL_TYPES[_hf_model_type(directory)]
         with open(os.path.join(directory, 'config.json'), encoding='utf-8') as stream:
-            args = hf_config_to_llama_kwargs(json.load(stream))
+            args = family_converter(family).hf_config_to_kwargs(json.load(stream))
         args.update(kwargs)
         config = MindFormerRegister.get_cls(MindFormerModuleType.CONFIG, config_name)(**args)
         cls._arch_of_config[id(config)] = arch
@@ -176,8 +168,7 @@ class AutoModel:
                 _update_model_config(run_config, dict(kwargs, checkpoint_name_or_path=ckpt_path))
                 return build_model(run_config.model)
             if _is_hf_directory(source):
-                from mindformers.models.llama.convert_weight import load_hf_directory  # pylint: disable=C0415
-                arch = _HF_MODEL_TYPES[_hf_model_type(source)][1]
+                arch = HF_MODEL_TYPES[_hf_model_type(source)][2]
                 model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, arch)
                 return load_hf_directory(model_class, source, **kwargs)
             raise CheckpointError(f"AutoModel.from_pretrained: directory {source} holds neither *.yaml + *.ckpt nor "
@@ -202,8 +193,8 @@ class AutoModel:
 
 def _default_arch(config):
     name = type(config).__name__
-    if name == 'LlamaConfig':
-        return 'LlamaForCausalLM'
+    if name in DEFAULT_ARCH:
+        return DEFAULT_ARCH[name]
     raise ConfigError(f"AutoModel.from_config: no model class known for {name}; pass a MindFormerConfig with "
                       f"model.arch")
 
@@ -269,8 +260,8 @@ class AutoTokenizer:
         if os.path.isfile(config_file):
             with open(config_file, encoding='utf-8') as stream:
                 name = json.load(stream).get('tokenizer_class')
-            if name in _HF_TOKENIZER_CLASSES:
-                return _HF_TOKENIZER_CLASSES[name]
+            if name in HF_TOKENIZER_CLASSES:
+                return HF_TOKENIZER_CLASSES[name]
             if name and MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, name):
                 return name
         if os.path.isfile(os.path.join(directory, 'tokenizer.model')):

@@ -1,9 +1,9 @@
-"""BaseModel: a MindSpore Cell with generation, checkpoint loading and save_pretrained."""
+"""BaseModel: a MindSpore Cell with checkpoint loading, from_pretrained and save_pretrained (generation is
+mixed in by `causal_lm.CausalLMBase`, for the models that generate)."""
 import os
 
 from mindspore import nn
 
-from mindformers.generation.text_generator import GeneratorMixin
 from mindformers.models.base_config import BaseConfig, SupportListMixin
 from mindformers.tools.checkpoint import read_checkpoint, load_param_dict, save_checkpoint_atomic, list_checkpoints
 from mindformers.tools.errors import CheckpointError, ConfigError
@@ -11,7 +11,7 @@ from mindformers.tools.logger import logger
 from mindformers.tools.register.config import MindFormerConfig, ordered_yaml_dump
 
 
-class BaseModel(nn.Cell, GeneratorMixin, SupportListMixin):
+class BaseModel(nn.Cell, SupportListMixin):
     """Models subclass this with `config_class` set; `config.checkpoint_name_or_path` loads weights."""
     _support_list = []
     config_class = BaseConfig

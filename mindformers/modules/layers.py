@@ -3,7 +3,7 @@ import mindspore as ms
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer
 
-from mindformers.models.utils import runtime_dtype
+from mindformers.tools.dtype import runtime_dtype
 
 
 class Linear(nn.Cell):

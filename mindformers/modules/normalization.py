@@ -1,8 +1,8 @@
-"""RMSNorm composed from primitive ops (the fused RmsNorm kernel has no CPU implementation)."""
+"""RMSNorm and LayerNorm composed from primitive ops (the fused RmsNorm kernel has no CPU implementation)."""
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer
 
-from mindformers.models.utils import runtime_dtype
+from mindformers.tools.dtype import runtime_dtype
 
 
 class RMSNorm(nn.Cell):
@@ -37,3 +37,36 @@ class RMSNorm(nn.Cell):
         variance = self.mean(self.square(x), -1)
         x = self.mul(x, self.rsqrt(self.add_eps(variance, self.eps)))
         return ops.cast(self.mul_weight(x, ops.cast(self.weight, self.compute_type)), original)
+
+
+class LayerNorm(nn.Cell):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last axis, computed in `compute_type`
+    (float32 by default) and returned in the input's dtype. Params `weight` (ones) and `bias` (zeros)."""
+
+    def __init__(self, dim, eps=1e-5, compute_type='float32', param_init_type='float32'):
+        super().__init__()
+        self.eps = eps
+        self.compute_type = runtime_dtype(compute_type, 'layernorm_compute_type')
+        param_dtype = runtime_dtype(param_init_type, 'param_init_type')
+        self.weight = Parameter(initializer('ones', (dim,), param_dtype), name='weight')
+        self.bias = Parameter(initializer('zeros', (dim,), param_dtype), name='bias')
+        self.layer_norm = ops.LayerNorm(begin_norm_axis=-1, begin_params_axis=-1, epsilon=eps)
+
+    def shard(self, strategy_in):
+        """strategy_in: how (batch, seq, hidden) activations split, e.g. (dp, 1, 1)."""
+        self.layer_norm.shard((strategy_in, (1,), (1,)))
+        return self
+
+    def construct(self, x):
+        original = x.dtype
+        out, _, _ = self.layer_norm(ops.cast(x, self.compute_type), ops.cast(self.weight, self.compute_type),
+                                    ops.cast(self.bias, self.compute_type))
+        return ops.cast(out, original)
+
+
+def build_norm(kind, dim, eps, compute_type='float32', param_init_type='float32'):
+    """'rmsnorm' | 'layernorm' -> the norm cell (families name their norm in one place)."""
+    kinds = {'rmsnorm': RMSNorm, 'layernorm': LayerNorm}
+    if kind not in kinds:
+        raise ValueError(f"unknown norm '{kind}'; use one of {sorted(kinds)}")
+    return kinds[kind](dim, eps, compute_type, param_init_type)

@@ -3,7 +3,7 @@ import re
 
 from mindspore.common import dtype as mstype
 
-from mindformers.models.utils import convert_mstype
+from mindformers.tools.dtype import convert_mstype
 from mindformers.pet.constants import PetType
 from mindformers.tools.errors import ConfigError
 

@@ -150,7 +150,7 @@ def gguf_tokenizer_files(reader, directory):
 
 def gguf_to_hf_directory(gguf_path, directory):
     """Convert a LLaMA GGUF file into a Hugging Face directory (fp32 model.safetensors + tokenizer)."""
-    from mindformers.models.llama.convert_weight import write_hf_directory  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.hf_checkpoint import write_hf_directory  # pylint: disable=import-outside-toplevel
     gguf, reader = _reader(gguf_path)
     hf_config = gguf_hf_config(reader)
     state = gguf_hf_state_dict(gguf, reader, hf_config)

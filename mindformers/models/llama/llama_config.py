@@ -1,6 +1,6 @@
 """LlamaConfig: LLaMA / LLaMA-2 hyperparameters with upstream field names and defaults."""
 from mindformers.models.base_config import BaseConfig
-from mindformers.models.utils import convert_mstype
+from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 

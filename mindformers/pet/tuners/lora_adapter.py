@@ -5,7 +5,7 @@ import re
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer, HeUniform
 
-from mindformers.models.utils import runtime_dtype
+from mindformers.tools.dtype import runtime_dtype
 from mindformers.modules.layers import Linear
 from mindformers.pet.utils import re_match_list
 

@@ -1,0 +1,22 @@
+"""Static name tables for the AutoClasses and convert_weight.py: plain strings, so nothing here imports a family.
+
+HF_MODEL_TYPES: Hugging Face config.json `model_type` -> (our family folder, config class, model class).
+CONVERT_FAMILIES: `convert_weight.py --model` name -> our family folder.
+HF_TOKENIZER_CLASSES: tokenizer_config.json `tokenizer_class` -> our tokenizer class.
+"""
+
+HF_MODEL_TYPES = {
+    'llama': ('llama', 'LlamaConfig', 'LlamaForCausalLM'),
+    'qwen2': ('llama', 'LlamaConfig', 'LlamaForCausalLM'),
+}
+
+CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama'}
+
+HF_TOKENIZER_CLASSES = {
+    'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
+    'LlamaTokenizer': 'LlamaTokenizer', 'LlamaTokenizerFast': 'LlamaTokenizer',
+}
+
+
+# a config class -> the model class AutoModel.from_config builds when the config names no arch
+DEFAULT_ARCH = {config: model for _, config, model in HF_MODEL_TYPES.values()}

@@ -1,0 +1,105 @@
+"""CausalLMBase: what every decoder-only LM shares — the shift, loss masks, LM head and generation contract.
+
+A family supplies its config and a trunk (`self.model`) with this contract:
+- `construct(tokens, fill_cache=False) -> hidden (batch, seq, hidden)` (fill_cache: prefill of the KV cache),
+- `decode(tokens (batch, 1), position (batch,)) -> hidden (batch, 1, hidden)` reading the KV cache,
+- `tok_embeddings`: a VocabEmbedding (its `embedding_weight` is the tied head's weight),
+- `apply_parallel_config(parallel_config)`.
+Everything above the trunk — training loss, eval outputs, prefill/decode logits, head sharding, `generate`,
+beam search, streamers, LoRA, checkpoint loading — comes from here, with no per-family branch.
+"""
+import mindspore as ms
+from mindspore import ops
+
+from mindformers.core.loss.loss import CrossEntropyLoss
+from mindformers.core.parallel_config import TransformerOpParallelConfig
+from mindformers.generation.text_generator import GeneratorMixin
+from mindformers.models.base_model import BaseModel
+from mindformers.modules.layers import Linear
+from mindformers.tools.dtype import runtime_dtype, on_cpu
+from mindformers.tools.logger import logger
+
+
+class CausalLMBase(BaseModel, GeneratorMixin):
+    """Training: `input_ids` (batch, seq_length + 1) -> scalar loss on the shifted tokens, masked where the
+    input is padding (`pad_token_id`) or the label is `ignore_token_id`.
+    Eval/predict: returns (logits (batch, seq, vocab), tokens, input_mask).
+    """
+
+    def build_causal_lm(self, trunk, config):
+        """Attach the trunk as `self.model`, the head (tied to the embeddings or a `lm_head` Linear), the loss
+        and the parallel strategies, then load `checkpoint_name_or_path`. Families call it from __init__."""
+        if getattr(config, 'use_flash_attention', False) and on_cpu():
+            logger.warning("use_flash_attention needs the Ascend FlashAttentionScore kernel; using plain "
+                           "attention on CPU")
+        self.model = trunk
+        self.tie_word_embeddings = bool(getattr(config, 'tie_word_embeddings', False))
+        if not self.tie_word_embeddings:
+            self.lm_head = Linear(config.hidden_size, config.vocab_size, has_bias=False,
+                                  param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
+        parallel_config = getattr(config, 'parallel_config', None)
+        if isinstance(parallel_config, TransformerOpParallelConfig):
+            self.model.apply_parallel_config(parallel_config)
+            if not self.tie_word_embeddings:
+                dp, mp = parallel_config.data_parallel, parallel_config.model_parallel
+                self.lm_head.shard(((dp, 1), (1, 1)) if parallel_config.vocab_emb_dp else ((dp, 1), (mp, 1)))
+                self.lm_head.pipeline_stage = parallel_config.pipeline_stage - 1
+        self.loss = CrossEntropyLoss(parallel_config=parallel_config)
+        self.pad_token_id = config.pad_token_id
+        self.ignore_token_id = config.ignore_token_id
+        self.vocab_size = config.vocab_size
+        self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
+        self.load_checkpoint(config)
+
+    @staticmethod
+    def record_length(seq_length):
+        """Tokens a training record holds: the inputs plus one for the shifted labels."""
+        return seq_length + 1
+
+    # parameter-name fragments the optimizer exempts from weight decay; families may extend it
+    no_weight_decay_names = ('norm',)
+
+    def no_weight_decay_keywords(self):
+        return self.no_weight_decay_names
+
+    def logits(self, tokens):
+        return self._head(self.model(tokens))
+
+    def _head(self, hidden):
+        """LM head over hidden states (batch, seq, hidden) -> (batch, seq, vocab)."""
+        if self.tie_word_embeddings:
+            weight = ops.cast(self.model.tok_embeddings.embedding_weight, self.compute_dtype)
+            bsz, seq_len, dim = hidden.shape
+            out = ops.matmul(ops.reshape(hidden, (-1, dim)), ops.transpose(weight, (1, 0)))
+            return ops.reshape(out, (bsz, seq_len, self.vocab_size))
+        return self.lm_head(hidden)
+
+    def prefill_next_logits(self, input_ids, batch_valid_length):
+        """use_past prefill: input_ids (batch, seq_length) right-padded; fills the KV caches and returns the
+        logits after each row's last real token, (batch, vocab)."""
+        hidden = self.model(input_ids, True)
+        last = ops.reshape(batch_valid_length - 1, (-1, 1, 1))
+        last = ops.broadcast_to(last, (hidden.shape[0], 1, hidden.shape[2]))
+        hidden = ops.gather_elements(hidden, 1, ops.cast(last, ms.int32))                 # (batch, 1, hidden)
+        return ops.cast(ops.squeeze(self._head(hidden), 1), ms.float32)
+
+    def decode_next_logits(self, input_ids, position):
+        """use_past decode: input_ids (batch, 1) at `position` (batch,) -> next-token logits (batch, vocab)."""
+        return ops.cast(ops.squeeze(self._head(self.model.decode(input_ids, position)), 1), ms.float32)
+
+    def lm_forward(self, input_ids, labels=None):
+        """The train / eval computation behind every family's `construct`."""
+        bsz, seq_len = input_ids.shape
+        tokens = input_ids[:, :seq_len - 1] if self.training else input_ids
+        logits = ops.cast(self.logits(tokens), ms.float32)
+        input_mask = ops.cast(ops.not_equal(tokens, self.pad_token_id), ms.float32)
+        if not self.training:
+            return logits, tokens, input_mask
+        if labels is None:
+            labels = input_ids[:, 1:]
+        else:
+            labels = labels[:, 1:]
+            input_mask = input_mask * ops.cast(ops.not_equal(labels, self.ignore_token_id), ms.float32)
+        labels = ops.maximum(labels, 0)  # ignored positions are masked; keep their index in range
+        return self.loss(ops.reshape(logits, (-1, self.vocab_size)), ops.reshape(labels, (-1,)),
+                         ops.reshape(input_mask, (-1,)))

@@ -1,0 +1,66 @@
+"""Activation functions by name, one formula each (YAML `hidden_act`)."""
+from mindspore import nn, ops
+
+from mindformers.tools.errors import ConfigError
+
+
+class GELU(nn.Cell):
+    """x * Phi(x). `approximate=True` is the tanh form (GPT-2 `gelu_new`, BLOOM, and MindSpore's nn.GELU
+    default, which is what upstream YAMLs mean by `gelu`); False is the exact erf form (BERT, ViT)."""
+
+    def __init__(self, approximate=True):
+        super().__init__()
+        self.approximate = 'tanh' if approximate else 'none'
+
+    def construct(self, x):
+        return ops.gelu(x, approximate=self.approximate)
+
+
+class FastGelu(nn.Cell):
+    """MindSpore's FastGeLU: x / (1 + exp(-1.702 |x|)) * exp(0.851 (x - |x|))."""
+
+    def construct(self, x):
+        return ops.fast_gelu(x)
+
+
+class QuickGELU(nn.Cell):
+    """x * sigmoid(1.702 x) (CLIP)."""
+
+    def construct(self, x):
+        return x * ops.sigmoid(1.702 * x)
+
+
+class SiLU(nn.Cell):
+    def construct(self, x):
+        return x * ops.sigmoid(x)
+
+
+class ReLU(nn.Cell):
+    def construct(self, x):
+        return ops.relu(x)
+
+
+_ACTIVATIONS = {
+    'gelu': lambda: GELU(approximate=True),
+    'gelu_tanh': lambda: GELU(approximate=True),
+    'gelu_new': lambda: GELU(approximate=True),
+    'gelu_pytorch_tanh': lambda: GELU(approximate=True),
+    'bloom_gelu': lambda: GELU(approximate=True),
+    'gelu_exact': lambda: GELU(approximate=False),
+    'gelu_erf': lambda: GELU(approximate=False),
+    'fast_gelu': FastGelu,
+    'quick_gelu': QuickGELU,
+    'silu': SiLU,
+    'swish': SiLU,
+    'relu': ReLU,
+}
+
+
+def get_activation(name):
+    """A new activation cell for `name` (case-insensitive); unknown names are a ConfigError listing the known."""
+    if isinstance(name, nn.Cell):
+        return name
+    key = str(name).lower()
+    if key not in _ACTIVATIONS:
+        raise ConfigError(f"unknown activation '{name}'; known: {', '.join(sorted(_ACTIVATIONS))}")
+    return _ACTIVATIONS[key]()

@@ -1,0 +1,66 @@
+"""The pre-norm transformer block every decoder shares, and the walk that applies parallel_config to a trunk."""
+from mindspore import nn
+
+from mindformers.tools.errors import ConfigError
+
+
+class TransformerBlock(nn.Cell):
+    """h = x + drop(attention(attention_norm(x))); out = h + drop(feed_forward(ffn_norm(h))).
+
+    The family builds the four parts (so it picks the norm, the attention's position scheme and the MLP)
+    and passes them in; their child names are the same for every family.
+    """
+
+    def __init__(self, attention_norm, attention, ffn_norm, feed_forward, hidden_dropout=0.0):
+        super().__init__()
+        self.attention_norm = attention_norm
+        self.attention = attention
+        self.ffn_norm = ffn_norm
+        self.feed_forward = feed_forward
+        self.hidden_dropout = nn.Dropout(p=hidden_dropout) if hidden_dropout else None
+
+    def _residual(self, x, branch):
+        if self.hidden_dropout is not None:
+            branch = self.hidden_dropout(branch)
+        return x + branch
+
+    def construct(self, x, bias, freqs=None, fill_cache=False):
+        h = self._residual(x, self.attention(self.attention_norm(x), bias, freqs, fill_cache))
+        return self._residual(h, self.feed_forward(self.ffn_norm(h)))
+
+    def decode(self, x, bias, freqs=None, position=None):
+        h = self._residual(x, self.attention.decode(self.attention_norm(x), bias, freqs, position))
+        return self._residual(h, self.feed_forward(self.ffn_norm(h)))
+
+    def shard(self, dp, mp):
+        self.attention_norm.shard((dp, 1, 1))
+        self.ffn_norm.shard((dp, 1, 1))
+        self.attention.shard(dp, mp)
+        self.feed_forward.shard(dp, mp)
+        return self
+
+
+def apply_parallel_config(parallel_config, blocks, first=(), last=(), num_heads=None, num_kv_heads=None):
+    """Declare upstream's shard strategies, each block's pipeline stage and its recompute setting.
+
+    `first` cells (embeddings) go to stage 0, `last` cells (final norm) to the last stage; the blocks are
+    spread evenly. Heads must divide model_parallel, or the split is impossible.
+    """
+    dp, mp = parallel_config.data_parallel, parallel_config.model_parallel
+    stages = parallel_config.pipeline_stage
+    for name, heads in (('num_heads', num_heads), ('n_kv_heads', num_kv_heads)):
+        if heads is not None and heads % mp:
+            raise ConfigError(f"num_heads {num_heads} / n_kv_heads {num_kv_heads} must be divisible by "
+                              f"parallel_config.model_parallel {mp} ({name} is not)")
+    for cell in first:
+        cell.pipeline_stage = 0
+    per_stage = -(-len(blocks) // stages)  # ceil
+    recompute = getattr(parallel_config.recompute, 'recompute', False)
+    for layer_id, block in enumerate(blocks):
+        block.shard(dp, mp)
+        block.pipeline_stage = min(layer_id // per_stage, stages - 1)
+        if recompute:
+            block.recompute()
+    for cell in last:
+        cell.shard((dp, 1, 1))
+        cell.pipeline_stage = stages - 1
