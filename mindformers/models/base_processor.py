@@ -1,7 +1,9 @@
-"""BaseProcessor: holds a tokenizer (and later image processors); saves and loads itself as a YAML section."""
+"""BaseProcessor (saves and loads itself as a YAML `processor` section) and TextProcessor (text -> padded ids)."""
 import os
 
 from mindformers.models.base_config import SupportListMixin
+from mindformers.models.base_tokenizer import PreTrainedTokenizer
+from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register.config import ordered_yaml_dump, ordered_yaml_load
 
@@ -34,3 +36,34 @@ class BaseProcessor(SupportListMixin):
             raise ConfigError(f"{cls.__name__}.from_pretrained: '{yaml_name_or_path}' holds a "
                               f"{type(processor).__name__}")
         return processor
+
+
+class TextProcessor(BaseProcessor):
+    """Calls its tokenizer with `max_length`, `padding` and `return_tensors`; the families' text processors.
+
+    `processor(text_input)` returns `{'text': input_ids}`; one string gives a [1, max_length] batch.
+    Texts longer than max_length are not cut (upstream does not truncate here).
+    """
+    _saved_fields = ('max_length', 'padding', 'return_tensors')
+
+    def __init__(self, tokenizer=None, max_length=128, padding='max_length', return_tensors='ms'):
+        if isinstance(tokenizer, dict):
+            tokenizer = build_tokenizer(tokenizer)
+        if tokenizer is not None and not isinstance(tokenizer, PreTrainedTokenizer):
+            raise ConfigError(f"{type(self).__name__}: tokenizer must be a tokenizer or a tokenizer config, "
+                              f"got {type(tokenizer).__name__}")
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.padding = padding
+        self.return_tensors = return_tensors
+
+    def __call__(self, text_input=None, image_input=None):
+        output = {}
+        if text_input is not None:
+            if self.tokenizer is None:
+                raise ConfigError(f"{type(self).__name__} has no tokenizer; give processor.tokenizer in the config")
+            if isinstance(text_input, str):
+                text_input = [text_input]
+            output['text'] = self.tokenizer(text_input, max_length=self.max_length, padding=self.padding,
+                                            return_tensors=self.return_tensors)['input_ids']
+        return output
