@@ -15,6 +15,10 @@ class BaseModel(nn.Cell, SupportListMixin):
     """Models subclass this with `config_class` set; `config.checkpoint_name_or_path` loads weights."""
     _support_list = []
     config_class = BaseConfig
+    # our child name -> the upstream MindFormers name (LoRA target regexes from upstream YAMLs match either)
+    upstream_param_aliases = {}
+    # parameter-name fragments a checkpoint of this model may lack (heads that fine-tuning adds)
+    checkpoint_optional_keys = ()
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
@@ -34,7 +38,8 @@ class BaseModel(nn.Cell, SupportListMixin):
             from mindformers.tools.download import resolve_named_checkpoint  # pylint: disable=import-outside-toplevel
             path = resolve_named_checkpoint(path)
         logger.info("loading weights of %s from %s", self.__class__.__name__, path)
-        load_param_dict(self, read_checkpoint(path), source=path)
+        load_param_dict(self, read_checkpoint(path), source=path, optional_keys=self.checkpoint_optional_keys,
+                        allow_partial=bool(getattr(config, 'allow_partial_checkpoint', False)))
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_dir, **kwargs):

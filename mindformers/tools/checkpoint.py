@@ -27,10 +27,17 @@ def list_checkpoints(directory):
     return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(CKPT_SUFFIXES))
 
 
-def load_param_dict(network, param_dict, optimizer=None, source='checkpoint'):
+# parameters a checkpoint may lack without the load being partial: KV caches (inference state) and PET deltas
+# (a base checkpoint loaded into a LoRA-adapted model)
+OPTIONAL_PARAMETER_KEYS = ('key_cache', 'value_cache', 'mindpet_delta_')
+
+
+def load_param_dict(network, param_dict, optimizer=None, source='checkpoint', optional_keys=(), allow_partial=False):
     """Load matching names into `network` (and `optimizer`); any shape mismatch is a CheckpointError.
 
-    Returns the list of network parameter names that the checkpoint did not contain.
+    A parameter of the network (or optimizer) that the checkpoint lacks is a CheckpointError naming the file and
+    the missing names, unless its name contains one of OPTIONAL_PARAMETER_KEYS or `optional_keys` (e.g. a
+    classification head that fine-tuning creates), or `allow_partial` is set. Returns the missing names.
     """
     targets = {p.name: p for p in network.get_parameters()}
     if optimizer is not None:
@@ -45,10 +52,19 @@ def load_param_dict(network, param_dict, optimizer=None, source='checkpoint'):
         raise CheckpointError(f"{source}: none of its {len(param_dict)} parameters belongs to the model "
                               f"(first checkpoint name: {next(iter(param_dict), None)!r}, first model name: "
                               f"{next(iter(targets), None)!r})")
+    missing = [name for name in targets if name not in param_dict]
+    optional = OPTIONAL_PARAMETER_KEYS + tuple(optional_keys)
+    required = [name for name in missing if not any(key in name for key in optional)]
+    if required and not allow_partial:
+        foreign = [name for name in param_dict if name not in targets and name.startswith(('model.', 'lm_head.'))]
+        hint = (f"; it holds {len(foreign)} weights this model does not have, e.g. {foreign[:3]}: is it a "
+                f"checkpoint of another model?" if foreign else "")
+        raise CheckpointError(f"{source}: {len(required)} parameters of the model are not in the checkpoint, e.g. "
+                              f"{required[:3]}{hint} (set model_config.allow_partial_checkpoint: True to load it "
+                              f"anyway and keep the others at their initial values)")
     ms.load_param_into_net(network, matched, strict_load=False)
     if optimizer is not None:
         ms.load_param_into_net(optimizer, matched, strict_load=False)
-    missing = [p.name for p in network.get_parameters() if p.name not in param_dict]
     if missing:
         logger.warning("%s: %d network parameters were not in the checkpoint, e.g. %s", source, len(missing),
                        missing[:5])

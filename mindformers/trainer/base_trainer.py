@@ -73,6 +73,8 @@ class BaseTrainer:
         seq_length = getattr(model_config, 'seq_length', None)
         if record_length is None or seq_length is None:
             return
+        if record_length == seq_length + 1 or (section == 'eval' and record_length == seq_length):
+            return  # eval also takes records of seq_length tokens (upstream GPT-2 evaluation data)
         if record_length != seq_length + 1:
             raise DatasetError(f"{section} records hold {record_length} tokens but the model's seq_length "
                                f"{seq_length} needs seq_length + 1 = {seq_length + 1}; re-run preprocessing with "
@@ -109,7 +111,10 @@ class BaseTrainer:
         logger.info("loading checkpoint %s", files if len(files) > 1 else files[0])
         params = read_checkpoint_files(files)
         target = train_cell if (resume and train_cell is not None) else network
-        load_param_dict(target, params, source=files[0])
+        model_config = getattr(network, 'config', None)
+        load_param_dict(target, params, source=files[0],
+                        optional_keys=getattr(network, 'checkpoint_optional_keys', ()),
+                        allow_partial=bool(getattr(model_config, 'allow_partial_checkpoint', False)))
         return params
 
     # ---------------------------------------------------------------- training

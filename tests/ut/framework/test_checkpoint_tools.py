@@ -63,13 +63,30 @@ def test_read_missing_file_is_a_checkpoint_error(tmp_path):
         read_checkpoint(str(tmp_path / "absent.ckpt"))
 
 
-def test_load_param_dict_copies_values_and_reports_missing_names():
+def test_load_param_dict_copies_values_and_reports_missing_names_when_partial_is_allowed():
     source, target = TwoLayers(), TwoLayers()
     params = {p.name: p for p in source.get_parameters() if p.name != 'second.bias'}
-    missing = load_param_dict(target, params)
+    missing = load_param_dict(target, params, allow_partial=True)
     assert missing == ['second.bias']
     np.testing.assert_array_equal(target.first.weight.asnumpy(), source.first.weight.asnumpy())
     np.testing.assert_array_equal(target.second.weight.asnumpy(), source.second.weight.asnumpy())
+    assert load_param_dict(TwoLayers(), params, optional_keys=('second.bias',)) == ['second.bias']
+
+
+def test_checkpoint_lacking_parameters_is_refused_naming_file_and_names():
+    """A file cut at a record boundary (or another model's checkpoint) loads some names only: refused."""
+    source, target = TwoLayers(), TwoLayers()
+    before = target.first.weight.asnumpy().copy()
+    params = {p.name: p for p in source.get_parameters() if not p.name.startswith('second.')}
+    params['model.other.weight'] = ms.Parameter(Tensor(np.zeros((2,), np.float32)), name='model.other.weight')
+    with pytest.raises(CheckpointError) as info:
+        load_param_dict(target, params, source='cut.ckpt')
+    assert str(info.value) == (
+        "cut.ckpt: 2 parameters of the model are not in the checkpoint, e.g. ['second.weight', 'second.bias']; it "
+        "holds 1 weights this model does not have, e.g. ['model.other.weight']: is it a checkpoint of another "
+        "model? (set model_config.allow_partial_checkpoint: True to load it anyway and keep the others at their "
+        "initial values)")
+    np.testing.assert_array_equal(target.first.weight.asnumpy(), before)  # nothing was loaded
 
 
 def test_load_param_dict_shape_mismatch_names_parameter_and_both_shapes():
@@ -95,7 +112,13 @@ def test_load_param_dict_loads_optimizer_state():
     optimizer = nn.Momentum(net.trainable_params(), learning_rate=0.1, momentum=0.9)
     moments = {p.name: ms.Parameter(Tensor(np.full(p.shape, 0.5, np.float32)), name=p.name)
                for p in optimizer.moments}
-    load_param_dict(net, moments, optimizer=optimizer)
+    weights_only = {p.name: p for p in TwoLayers().get_parameters()}
+    with pytest.raises(CheckpointError, match=r"7 parameters of the model are not in the checkpoint"):
+        load_param_dict(net, weights_only, optimizer=optimizer)  # a checkpoint without the optimizer state
+    state = {p.name: p for p in optimizer.get_parameters()}
+    state.update(weights_only)
+    state.update(moments)
+    load_param_dict(net, state, optimizer=optimizer)
     for param in optimizer.moments:
         np.testing.assert_array_equal(param.asnumpy(), np.full(param.shape, 0.5, np.float32))
 
