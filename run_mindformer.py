@@ -1,6 +1,7 @@
 """One-click entry: command line -> MindFormerConfig (YAML plus overrides) -> build_context -> Trainer."""
 import argparse
 import glob
+import json
 import os
 import sys
 
@@ -12,6 +13,7 @@ if SCRIPT_DIR not in sys.path:
 from mindformers.tools.errors import ConfigError, MindFormerError
 from mindformers.tools.logger import logger
 from mindformers.tools.register.config import ActionDict, MindFormerConfig
+from mindformers.tools.register.research import check_register_path, register_research_classes
 from mindformers.tools.utils import parse_value, set_output_path, str2bool
 
 PROG = 'run_mindformer.py'
@@ -196,8 +198,7 @@ def _find_path(path, what):
 
 def _export_register_path(register_path):
     path = _find_path(register_path, '--register_path')
-    if not os.path.isdir(path):
-        raise ConfigError(f"--register_path must be a directory, got file {path}")
+    check_register_path(path)
     os.environ['REGISTER_PATH'] = path
     if path not in sys.path:
         sys.path.append(path)
@@ -350,6 +351,11 @@ def _apply_override(config, dotted_key, text, warnings):
         node = child
     leaf = keys[-1]
     value = parse_value(text)
+    current = node.get(leaf) if isinstance(node, dict) else None
+    if isinstance(current, (list, tuple)) and not isinstance(value, (list, tuple)):
+        example = json.dumps(list(current)) if current else '["a", "b"]'
+        raise ConfigError(f"override --{dotted_key}: expects a list like '{example}', got {text!r}; write the "
+                          f"list as JSON (quote it in the shell)")
     if isinstance(node, list):
         if not leaf.isdigit() or int(leaf) >= len(node):
             raise ConfigError(f"override --{dotted_key}: '{leaf}' is not an index of the "
@@ -381,7 +387,8 @@ def load_config(args, unknown_args=()):
     warnings = []
     if args.register_path is not None:
         _export_register_path(args.register_path)
-    config = MindFormerConfig(_find_path(args.config, 'config file'))
+    config_path = _find_path(args.config, 'config file')
+    config = MindFormerConfig(config_path)
 
     _apply_flags(config, args, FLAGS_BEFORE_OPTIONS)
     if args.strategy_load_checkpoint is not None:
@@ -410,6 +417,7 @@ def load_config(args, unknown_args=()):
     set_output_path(config.output_dir)  # so the warnings land in this run's log folder
     for message in warnings + _not_available_warnings(args):
         logger.warning(message)
+    register_research_classes(config, config_path)
     return config
 
 

@@ -244,32 +244,61 @@ class AutoTokenizer:
 
     @staticmethod
     def _class_in_directory(directory):
+        """Our YAML's processor.tokenizer.type; else what the HF directory declares (tokenizer_config.json's
+        tokenizer_class, checked against the files that class needs); else what its files are."""
         yaml_path = _first(directory, ('.yaml', '.yml'))
         if yaml_path is not None:
             section = (MindFormerConfig(yaml_path).processor or {}).get('tokenizer') or {}
             if section.get('type'):
                 return section['type']
-        tokenizer_json = os.path.join(directory, 'tokenizer.json')
-        if os.path.isfile(tokenizer_json):
-            with open(tokenizer_json, encoding='utf-8') as stream:
-                data = json.load(stream)
+        files = _tokenizer_files(directory)
+        declared = _read_json(os.path.join(directory, 'tokenizer_config.json')).get('tokenizer_class') \
+            if 'tokenizer_config.json' in files else None
+        if declared and declared != 'PreTrainedTokenizerFast':
+            ours = HF_TOKENIZER_CLASSES.get(declared, declared)
+            if not MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, ours):
+                raise ConfigError(f"{directory}/tokenizer_config.json declares tokenizer_class {declared}, which "
+                                  f"this build has no tokenizer for")
+            needed = {'LlamaTokenizer': ('tokenizer.model',), 'BloomTokenizer': ('tokenizer.json',)}.get(ours)
+            if ours == 'BPETokenizer' and 'tokenizer.json' not in files:
+                needed = ('vocab.json', 'merges.txt')
+            absent = [name for name in needed or () if name not in files]
+            if absent:
+                found = f"it holds {sorted(files)}" if files else "it holds no tokenizer file"
+                raise ConfigError(f"{directory}/tokenizer_config.json declares {declared} but the directory has no "
+                                  f"{' / '.join(absent)}; {found}")
+            return ours
+        if 'tokenizer.json' in files:
+            data = _read_json(os.path.join(directory, 'tokenizer.json'))
             model_type, decoder_type = (data.get('model') or {}).get('type'), (data.get('decoder') or {}).get('type')
             if model_type == 'BPE' and decoder_type == 'ByteLevel':
                 return 'BPETokenizer'
-        config_file = os.path.join(directory, 'tokenizer_config.json')
-        if os.path.isfile(config_file):
-            with open(config_file, encoding='utf-8') as stream:
-                name = json.load(stream).get('tokenizer_class')
-            if name in HF_TOKENIZER_CLASSES:
-                return HF_TOKENIZER_CLASSES[name]
-            if name and MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, name):
-                return name
-        if os.path.isfile(os.path.join(directory, 'tokenizer.model')):
+            if 'tokenizer.model' not in files:
+                raise ConfigError(f"{directory}/tokenizer.json is a {model_type} tokenizer with a {decoder_type} "
+                                  f"decoder; only byte-level BPE tokenizer.json files are read")
+        if 'tokenizer.model' in files:
             return 'LlamaTokenizer'
-        if all(os.path.isfile(os.path.join(directory, f)) for f in ('vocab.json', 'merges.txt')):
+        if {'vocab.json', 'merges.txt'} <= files:
             return 'BPETokenizer'
         raise ConfigError(f"AutoTokenizer.from_pretrained: {directory} holds no tokenizer (no YAML with "
-                          f"processor.tokenizer, tokenizer_config.json, tokenizer.model or vocab.json + merges.txt)")
+                          f"processor.tokenizer, tokenizer_config.json, tokenizer.json, tokenizer.model or "
+                          f"vocab.json + merges.txt)")
+
+
+def _tokenizer_files(directory):
+    names = ('tokenizer_config.json', 'tokenizer.json', 'tokenizer.model', 'vocab.json', 'merges.txt')
+    return {name for name in names if os.path.isfile(os.path.join(directory, name))}
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding='utf-8') as stream:
+            data = json.load(stream)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"cannot read {path}: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a JSON object")
+    return data
 
 
 class AutoProcessor:

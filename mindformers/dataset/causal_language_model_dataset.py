@@ -35,7 +35,11 @@ class CausalLanguageModelDataset:
         config = MindFormerConfig(copy.deepcopy(dict(dataset_config)))
         if config.data_loader is None:
             raise DatasetError("dataset config has no data_loader section")
-        input_columns = list(config.input_columns or ['input_ids'])
+        input_columns = config.input_columns or ['input_ids']
+        if not isinstance(input_columns, (list, tuple)) or not all(isinstance(c, str) for c in input_columns):
+            raise DatasetError(f"input_columns must be a list of column names such as [\"input_ids\"], got "
+                               f"{input_columns!r}")
+        input_columns = list(input_columns)
         loader_cfg = MindFormerConfig(config.data_loader.to_dict())
         rank_id, device_num = get_real_rank(), get_real_group_size()
         shard = {'num_shards': device_num, 'shard_id': rank_id} if device_num > 1 else {}

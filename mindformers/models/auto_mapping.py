@@ -8,13 +8,17 @@ HF_TOKENIZER_CLASSES: tokenizer_config.json `tokenizer_class` -> our tokenizer c
 HF_MODEL_TYPES = {
     'llama': ('llama', 'LlamaConfig', 'LlamaForCausalLM'),
     'qwen2': ('llama', 'LlamaConfig', 'LlamaForCausalLM'),
+    'gpt2': ('gpt2', 'GPT2Config', 'GPT2LMHeadModel'),
+    'bloom': ('bloom', 'BloomConfig', 'BloomLMHeadModel'),
 }
 
-CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama'}
+CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
     'LlamaTokenizer': 'LlamaTokenizer', 'LlamaTokenizerFast': 'LlamaTokenizer',
+    'Qwen2Tokenizer': 'BPETokenizer', 'Qwen2TokenizerFast': 'BPETokenizer',
+    'BloomTokenizerFast': 'BloomTokenizer',
 }
 
 

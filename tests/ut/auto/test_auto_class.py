@@ -1,5 +1,6 @@
 """AutoConfig / AutoModel / AutoTokenizer / AutoProcessor, MindFormerBook names and named-weight resolution."""
 import os
+import shutil
 import urllib.request
 
 import numpy as np
@@ -22,8 +23,11 @@ TOKENS = ms.Tensor([[5, 6, 7, 8, 9]], ms.int32)
 
 @pytest.fixture(autouse=True)
 def _download_folder(tmp_path, monkeypatch):
+    previous = ms.get_context('mode')
     ms.set_context(mode=ms.PYNATIVE_MODE)
     monkeypatch.setenv('CHECKPOINT_DOWNLOAD_FOLDER', str(tmp_path / 'checkpoint_download'))
+    yield
+    ms.set_context(mode=previous)
 
 
 def no_network(*args, **kwargs):
@@ -50,6 +54,8 @@ def test_auto_config_from_yaml_path_and_directory(tmp_path):
 
 
 def test_saved_model_and_tokenizer_load_back_identical(tmp_path):
+    if not os.path.isdir(GPT2_DIR):
+        pytest.skip(f"the real GPT-2 vocabulary (../shared/data/tokenizers/gpt2) is not at {GPT2_DIR}")
     model = AutoModel.from_config(AutoConfig.from_pretrained('llama2_tiny', **SMALL))
     tokenizer = BPETokenizer.from_pretrained(GPT2_DIR)
     model.save_pretrained(str(tmp_path / 'saved'))
@@ -143,3 +149,48 @@ def test_family_config_from_pretrained_accepts_a_model_name(tmp_path, monkeypatc
     config = LlamaConfig.from_pretrained('llama2_7b', seq_length=512)
     assert (config.hidden_size, config.num_layers, config.seq_length) == (4096, 32, 512)
     assert (tmp_path / 'llama2' / 'llama2_7b.yaml').is_file()
+
+
+def _write(folder, **files):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name.replace('__', '.')).write_text(text, encoding='utf-8')
+    return str(folder)
+
+
+def test_auto_tokenizer_follows_the_directory_declaration_not_a_stray_tokenizer_model(tmp_path):
+    """A sentencepiece file alone used to mean LlamaTokenizer whatever tokenizer_config.json declared."""
+    folder = _write(tmp_path / 't5', tokenizer__model='not read',
+                    tokenizer_config__json='{"tokenizer_class": "T5Tokenizer"}')
+    with pytest.raises(ConfigError) as error:
+        AutoTokenizer.from_pretrained(folder)
+    assert str(error.value) == (f"{folder}/tokenizer_config.json declares tokenizer_class T5Tokenizer, which this "
+                                f"build has no tokenizer for")
+
+
+def test_auto_tokenizer_declaration_that_the_files_contradict_is_one_error(tmp_path):
+    folder = _write(tmp_path / 'llama', vocab__json='{}', merges__txt='',
+                    tokenizer_config__json='{"tokenizer_class": "LlamaTokenizer"}')
+    with pytest.raises(ConfigError) as error:
+        AutoTokenizer.from_pretrained(folder)
+    assert str(error.value) == (f"{folder}/tokenizer_config.json declares LlamaTokenizer but the directory has no "
+                                f"tokenizer.model; it holds ['merges.txt', 'tokenizer_config.json', 'vocab.json']")
+
+
+def test_auto_tokenizer_unreadable_tokenizer_config_is_one_error(tmp_path):
+    folder = _write(tmp_path / 'broken', tokenizer__model='x', tokenizer_config__json='{"tokenizer_class": ')
+    with pytest.raises(ConfigError, match=r"cannot read .*broken/tokenizer_config.json: Expecting value"):
+        AutoTokenizer.from_pretrained(folder)
+
+
+def test_auto_tokenizer_declared_gpt2_with_bpe_files_is_the_byte_level_bpe(tmp_path):
+    if not os.path.isdir(GPT2_DIR):
+        pytest.skip(f"the real GPT-2 vocabulary (../shared/data/tokenizers/gpt2) is not at {GPT2_DIR}")
+    folder = tmp_path / 'gpt2'
+    folder.mkdir()
+    for name in ('vocab.json', 'merges.txt'):
+        shutil.copyfile(os.path.join(GPT2_DIR, name), folder / name)
+    (folder / 'tokenizer.model').write_text('a stray file')
+    (folder / 'tokenizer_config.json').write_text('{"tokenizer_class": "GPT2Tokenizer"}')
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    assert type(tokenizer).__name__ == 'BPETokenizer' and tokenizer.encode('hello!') == [31373, 0]

@@ -225,6 +225,18 @@ def test_leftover_override_addresses_list_items_by_index(yaml_path):
     assert config.callbacks[1] == {'type': 'CheckpointMonitor', 'keep_checkpoint_max': 5}
 
 
+@pytest.mark.parametrize('text', ['input_ids', '[input_ids]', 'input_ids,labels'])
+def test_a_string_where_the_yaml_has_a_list_is_one_error_not_split_into_characters(tmp_path, text):
+    path = tmp_path / 'columns.yaml'
+    path.write_text(TINY_YAML + 'train_dataset:\n  input_columns: ["input_ids"]\n', encoding='utf-8')
+    with pytest.raises(ConfigError) as error:
+        load(str(path), '--train_dataset.input_columns', text)
+    assert str(error.value) == (f"override --train_dataset.input_columns: expects a list like '[\"input_ids\"]', "
+                                f"got {text!r}; write the list as JSON (quote it in the shell)")
+    assert load(str(path), '--train_dataset.input_columns', '["input_ids", "labels"]').train_dataset.input_columns \
+        == ['input_ids', 'labels']
+
+
 def test_leftover_override_missing_parent_is_an_error(yaml_path):
     with pytest.raises(ConfigError) as error:
         load(yaml_path, '--model.no_such_section.value', '1')
@@ -337,6 +349,7 @@ def test_missing_config_names_where_it_looked(tmp_path):
 
 def test_register_path_is_exported_absolute_and_on_sys_path(yaml_path, tmp_path):
     (tmp_path / 'research' / 'my_model').mkdir(parents=True)
+    (tmp_path / 'research' / 'my_model' / 'my_model_tokenizer.py').write_text('X = 1\n')
     load(yaml_path, '--register_path', os.path.join('research', 'my_model'))
     expected = str(tmp_path / 'research' / 'my_model')
     assert os.environ['REGISTER_PATH'] == expected

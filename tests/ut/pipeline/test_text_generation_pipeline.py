@@ -14,6 +14,9 @@ GPT2_DIR = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'tokenizers', '
 
 @pytest.fixture(scope='module', name='parts')
 def fixture_parts():
+    if not os.path.isdir(GPT2_DIR):
+        pytest.skip(f"the real GPT-2 vocabulary (../shared/data/tokenizers/gpt2) is not at {GPT2_DIR}")
+    previous = ms.get_context('mode')
     ms.set_context(mode=ms.PYNATIVE_MODE)
     ms.set_seed(0)
     tokenizer = BPETokenizer.from_pretrained(GPT2_DIR)
@@ -22,7 +25,8 @@ def fixture_parts():
                          pad_token_id=50256, eos_token_id=50256, bos_token_id=50256)
     model = LlamaForCausalLM(config)
     model.set_train(False)
-    return model, tokenizer
+    yield model, tokenizer
+    ms.set_context(mode=previous)
 
 
 def test_string_input_gives_one_text_that_extends_the_prompt(parts):
