@@ -19,7 +19,20 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'llama2_70b': 'configs/llama2/pretrain_llama2_70b.yaml',
         'llama2_7b_lora': 'configs/llama2/lora_llama2_7b.yaml',
         'llama2_tiny': 'configs/llama2/pretrain_llama2_tiny.yaml',
-        'common': 'configs/llama2/pretrain_llama2_tiny.yaml',
+        'gpt2': 'configs/gpt2/run_gpt2.yaml',
+        'gpt2_lora': 'configs/gpt2/run_gpt2_lora.yaml',
+        'gpt2_xl': 'configs/gpt2/run_gpt2_xl.yaml',
+        'gpt2_xl_lora': 'configs/gpt2/run_gpt2_xl_lora.yaml',
+        'gpt2_13b': 'configs/gpt2/run_gpt2_13b.yaml',
+        'gpt2_52b': 'configs/gpt2/run_gpt2_52b.yaml',
+        'gpt2_tiny': 'configs/gpt2/run_gpt2_tiny.yaml',
+        'gpt2_tiny_lora': 'configs/gpt2/run_gpt2_lora_tiny.yaml',
+        'bloom_560m': 'configs/bloom/run_bloom_560m.yaml',
+        'bloom_7.1b': 'configs/bloom/run_bloom_7.1b.yaml',
+        'bloom_65b': 'configs/bloom/run_bloom_65b.yaml',
+        'bloom_176b': 'configs/bloom/run_bloom_176b.yaml',
+        'bloom_tiny': 'configs/bloom/run_bloom_tiny.yaml',
+        'common': 'configs/gpt2/run_gpt2.yaml',
     },
 }
 # upstream tasks whose model families are not implemented in this build yet
@@ -45,12 +58,12 @@ _MODEL_SUPPORT_LIST = {
     'qa': {'bert': ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased']},
     't5': ['t5_small', 't5_tiny'],
     'mt5': ['t5_pegasus_base'],
-    'gpt2': ['gpt2', 'gpt2_lora', 'gpt2_xl', 'gpt2_xl_lora', 'gpt2_13b', 'gpt2_52b'],
+    'gpt2': ['gpt2', 'gpt2_lora', 'gpt2_xl', 'gpt2_xl_lora', 'gpt2_13b', 'gpt2_52b', 'gpt2_tiny', 'gpt2_tiny_lora'],
     'llama': ['llama_7b', 'llama_13b', 'llama_65b', 'llama_7b_lora'],
     'llama2': ['llama2_7b', 'llama2_13b', 'llama2_70b', 'llama2_7b_lora', 'llama2_tiny'],
     'codellama': ['codellama_34b'],
     'pangualpha': ['pangualpha_2_6b', 'pangualpha_13b'],
-    'bloom': ['bloom_560m', 'bloom_7.1b', 'bloom_65b', 'bloom_176b'],
+    'bloom': ['bloom_560m', 'bloom_7.1b', 'bloom_65b', 'bloom_176b', 'bloom_tiny'],
     'glm': ['glm_6b', 'glm_6b_chat', 'glm_6b_lora', 'glm_6b_lora_chat'],
     'glm2': ['glm2_6b', 'glm2_6b_lora', 'glm2_6b_ptuning2'],
     'glm3': ['glm3_6b'],
@@ -63,7 +76,7 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -87,6 +100,7 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'llama2': [f"{_OBS_ROOT}/llama2/tokenizer.model"],
     'codellama': [f"{_OBS_ROOT}/codellama/tokenizer.model"],
     'gpt2': [f"{_OBS_ROOT}/gpt2/vocab.json", f"{_OBS_ROOT}/gpt2/merges.txt"],
+    'bloom': [f"{_OBS_ROOT}/bloom/tokenizer.json"],
 }
 
 

@@ -9,3 +9,5 @@ from .build_tokenizer import build_tokenizer
 from .build_processor import build_processor
 from .bpe_tokenizer import BPETokenizer
 from .llama import LlamaConfig, LlamaForCausalLM, LlamaModel, LlamaTokenizer, LlamaProcessor
+from .gpt2 import GPT2Config, GPT2LMHeadModel, GPT2ForSequenceClassification, GPT2Model, GPT2Tokenizer, GPT2Processor
+from .bloom import BloomConfig, BloomLMHeadModel, BloomModel, BloomTokenizer, BloomProcessor

@@ -28,6 +28,8 @@ class BaseConfig(SupportListMixin):
     `model_config` section.
     """
     _support_list = []
+    # written to YAML only when set: a None here means "the run's default" (parallel settings come from the run)
+    _omitted_when_none = ('parallel_config', 'moe_config')
 
     def __init__(self, **kwargs):
         for key, value in kwargs.items():
@@ -36,7 +38,7 @@ class BaseConfig(SupportListMixin):
     def to_dict(self):
         out = {}
         for key, value in self.__dict__.items():
-            if key.startswith('_'):
+            if key.startswith('_') or (value is None and key in self._omitted_when_none):
                 continue
             if hasattr(value, 'to_dict') and not isinstance(value, type):
                 value = value.to_dict()

@@ -390,17 +390,19 @@ class PreTrainedTokenizer(SupportListMixin):
             if len(pairs) != len(texts):
                 raise ConfigError(f"text has {len(texts)} items but text_pair has {len(pairs)}")
 
-        all_ids = []
+        all_ids, all_first_lengths = [], []
         for one_text, one_pair in zip(texts, pairs):
             ids = self._text_to_ids(one_text)
             pair_ids = None if one_pair is None else self._text_to_ids(one_pair)
             if truncation and max_length is not None:
                 ids, pair_ids = self._truncate(ids, pair_ids, max_length, add_special_tokens)
+            first = len(self.build_inputs_with_special_tokens(ids) if add_special_tokens else ids)
             if add_special_tokens:
                 ids = self.build_inputs_with_special_tokens(ids, pair_ids)
             elif pair_ids is not None:
                 ids = ids + pair_ids
             all_ids.append(ids)
+            all_first_lengths.append(first)
 
         if padding == 'longest':
             target_length = max((len(ids) for ids in all_ids), default=0)
@@ -408,11 +410,16 @@ class PreTrainedTokenizer(SupportListMixin):
             target_length = max_length
         else:
             target_length = None
-        encoded = {'input_ids': [], 'attention_mask': []}
-        for ids in all_ids:
-            ids, mask = self._pad(ids, target_length)
-            encoded['input_ids'].append(ids)
+        with_types = 'token_type_ids' in self.model_input_names
+        encoded = {'input_ids': [], 'token_type_ids': [], 'attention_mask': []} if with_types else \
+            {'input_ids': [], 'attention_mask': []}
+        for ids, first in zip(all_ids, all_first_lengths):
+            padded, mask = self._pad(ids, target_length)
+            encoded['input_ids'].append(padded)
             encoded['attention_mask'].append(mask)
+            if with_types:  # 0 for the first segment (with its special tokens), 1 for the pair, 0 for padding
+                types = [0] * first + [1] * (len(ids) - first)
+                encoded['token_type_ids'].append(self._pad_types(types, len(padded)))
         if not return_attention_mask:
             del encoded['attention_mask']
         if return_tensors is not None:
@@ -435,6 +442,10 @@ class PreTrainedTokenizer(SupportListMixin):
             else:
                 longest.pop(0)
         return ids, pair_ids
+
+    def _pad_types(self, types, length):
+        fill = [0] * (length - len(types))
+        return types + fill if self.padding_side == 'right' else fill + types
 
     def _pad(self, ids, target_length):
         mask = [1] * len(ids)

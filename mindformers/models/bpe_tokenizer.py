@@ -80,7 +80,7 @@ class BPETokenizer(PreTrainedTokenizer):
         self.errors = errors
         self.nfc = nfc
         self.ignore_merges = ignore_merges
-        self.pattern = regex.compile(pattern or GPT2_PATTERN)
+        self.pattern = _compile_pretokenizer(pattern or GPT2_PATTERN)
         self.digit_pattern = regex.compile(DIGIT_PATTERN)
         self._cache = {}
         kwargs.setdefault('spaces_between_special_tokens', False)
@@ -135,7 +135,21 @@ class BPETokenizer(PreTrainedTokenizer):
                 start = match.end()
             if start < len(text):
                 chunks.append(text[start:])
-        return [piece for chunk in chunks for piece in self.pattern.findall(chunk)]
+        return [piece for chunk in chunks for piece in self._split_isolated(chunk)]
+
+    def _split_isolated(self, text):
+        """The regex matches and, as separate pieces, the text between them (tokenizers' 'Isolated' split:
+        GPT-2's and Qwen2's patterns cover every character, BLOOM's leaves spaces and punctuation between)."""
+        pieces, start = [], 0
+        for match in self.pattern.finditer(text):
+            if match.start() > start:
+                pieces.append(text[start:match.start()])
+            if match.end() > match.start():
+                pieces.append(match.group())
+            start = match.end()
+        if start < len(text):
+            pieces.append(text[start:])
+        return pieces
 
     @classmethod
     def from_pretrained(cls, name_or_path, **kwargs):
@@ -189,6 +203,18 @@ class BPETokenizer(PreTrainedTokenizer):
         return vocab_path, merges_path
 
 
+def _compile_pretokenizer(pattern):
+    """Compile a tokenizer.json regex. Oniguruma (what `tokenizers` runs) nests character classes, as BLOOM's
+    `[^(\\s|[.,!?])]` does; Python's `regex` does so only in its V1 mode, used when the plain compile fails."""
+    try:
+        return regex.compile(pattern)
+    except regex.error:
+        try:
+            return regex.compile(pattern, flags=regex.V1)
+        except regex.error as err:
+            raise ConfigError(f"pre-tokenizer regex {pattern!r} does not compile: {err}") from None
+
+
 def read_tokenizer_json(path):
     """(vocab incl. added tokens, merges, settings, special tokens) of a byte-level BPE tokenizer.json."""
     try:
@@ -217,6 +243,9 @@ def read_tokenizer_json(path):
         if kind == 'Digits':
             settings['split_digits'] = bool(step.get('individual_digits'))
         elif kind == 'Split' and 'Regex' in (step.get('pattern') or {}):
+            if step.get('behavior', 'Isolated') != 'Isolated' or step.get('invert'):
+                raise ConfigError(f"{path}: Split pre-tokenizer with behavior {step.get('behavior')!r} / invert "
+                                  f"{step.get('invert')!r} is not supported (only Isolated)")
             settings['pattern'] = step['pattern']['Regex']
         elif kind == 'ByteLevel':
             settings['add_prefix_space'] = bool(step.get('add_prefix_space'))

@@ -45,7 +45,7 @@ class CausalLMBase(BaseModel, GeneratorMixin):
                 self.lm_head.shard(((dp, 1), (1, 1)) if parallel_config.vocab_emb_dp else ((dp, 1), (mp, 1)))
                 self.lm_head.pipeline_stage = parallel_config.pipeline_stage - 1
         self.loss = CrossEntropyLoss(parallel_config=parallel_config)
-        self.pad_token_id = config.pad_token_id
+        self.loss_mask_id = getattr(config, self.loss_mask_token)
         self.ignore_token_id = config.ignore_token_id
         self.vocab_size = config.vocab_size
         self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
@@ -87,14 +87,34 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         """use_past decode: input_ids (batch, 1) at `position` (batch,) -> next-token logits (batch, vocab)."""
         return ops.cast(ops.squeeze(self._head(self.model.decode(input_ids, position)), 1), ms.float32)
 
-    def lm_forward(self, input_ids, labels=None):
-        """The train / eval computation behind every family's `construct`."""
+    # the config field whose token id marks padding for the loss: pad_token_id, or BLOOM's eos_token_id (its data
+    # is padded with EOS); masked where the *input* is that id (LLaMA, BLOOM) or, with pad_mask_at_labels, where
+    # the *label* is (GPT-2, whose pad id is also its EOS id)
+    loss_mask_token = 'pad_token_id'
+    pad_mask_at_labels = False
+
+    def lm_forward(self, input_ids, labels=None, attention_mask=None):
+        """The train / eval computation behind every family's `construct`.
+
+        Train: records of seq_length + 1 tokens; the loss mask is `attention_mask` at the label positions when
+        given, else the pad rule above, times (label != ignore_token_id) when `labels` are given.
+        Eval: at most seq_length tokens go through the model (a seq_length + 1 record's last token is only a
+        label); returns (logits, input_ids, input_mask) for PerplexityMetric.
+        """
         bsz, seq_len = input_ids.shape
-        tokens = input_ids[:, :seq_len - 1] if self.training else input_ids
+        if self.training:
+            tokens = input_ids[:, :seq_len - 1]
+        else:
+            tokens = input_ids[:, :self.config.seq_length] if seq_len > self.config.seq_length else input_ids
         logits = ops.cast(self.logits(tokens), ms.float32)
-        input_mask = ops.cast(ops.not_equal(tokens, self.pad_token_id), ms.float32)
         if not self.training:
-            return logits, tokens, input_mask
+            return logits, input_ids, ops.cast(ops.not_equal(input_ids, self.loss_mask_id), ms.float32)
+        if attention_mask is not None:
+            input_mask = ops.cast(attention_mask[:, 1:], ms.float32)
+        elif self.pad_mask_at_labels:
+            input_mask = ops.cast(ops.not_equal(input_ids[:, 1:], self.loss_mask_id), ms.float32)
+        else:
+            input_mask = ops.cast(ops.not_equal(tokens, self.loss_mask_id), ms.float32)
         if labels is None:
             labels = input_ids[:, 1:]
         else:

@@ -21,6 +21,43 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 _CKPT_DTYPES = {'fp32': 'float32', 'fp16': 'float16', 'bf16': 'bfloat16'}
 
 
+def layernorm_block_shapes(num_layers, hidden, ffn):
+    """{our name: shape} of `num_layers` blocks made by modules/transformer.py::layernorm_block."""
+    shapes = {}
+    for i in range(num_layers):
+        prefix = f'model.layers.{i}.'
+        for norm in ('attention_norm', 'ffn_norm'):
+            shapes[prefix + norm + '.weight'] = (hidden,)
+            shapes[prefix + norm + '.bias'] = (hidden,)
+        for proj in ('wq', 'wk', 'wv', 'wo'):
+            shapes[f'{prefix}attention.{proj}.weight'] = (hidden, hidden)
+            shapes[f'{prefix}attention.{proj}.bias'] = (hidden,)
+        shapes[prefix + 'feed_forward.w1.weight'] = (ffn, hidden)
+        shapes[prefix + 'feed_forward.w1.bias'] = (ffn,)
+        shapes[prefix + 'feed_forward.w2.weight'] = (hidden, ffn)
+        shapes[prefix + 'feed_forward.w2.bias'] = (hidden,)
+    return shapes
+
+
+def place_converted(ours, placed, shapes, source, hf_name, num_layers):
+    """Put the arrays one HF tensor became into `ours`, each checked against the shape the config needs."""
+    for our_name, array in placed.items():
+        if our_name not in shapes:
+            raise CheckpointError(f"{source}: tensor '{hf_name}' has no place in the model config "
+                                  f"(num_layers={num_layers})")
+        if tuple(array.shape) != shapes[our_name]:
+            raise CheckpointError(f"{source}: tensor '{hf_name}' gives shape {tuple(array.shape)} but the config "
+                                  f"needs {shapes[our_name]} for '{our_name}'")
+        ours[our_name] = np.ascontiguousarray(array)
+
+
+def check_all_converted(ours, shapes, source):
+    missing = [name for name in shapes if name not in ours]
+    if missing:
+        raise CheckpointError(f"{source}: {len(missing)} tensors the config needs are missing, e.g. {missing[:3]}")
+    return ours
+
+
 def converter_of(model_class):
     """The convert_weight module in the package of `model_class` (e.g. models/gpt2/convert_weight.py)."""
     package = model_class.__module__.rsplit('.', 1)[0]

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import mindspore as ms
-from mindspore import nn, ops, Tensor
+from mindspore import nn, Tensor
 
 
 def alibi_slopes(num_heads):

@@ -1,6 +1,9 @@
 """The pre-norm transformer block every decoder shares, and the walk that applies parallel_config to a trunk."""
 from mindspore import nn
 
+from mindformers.modules.attention import MultiHeadAttention
+from mindformers.modules.feed_forward import FeedForward
+from mindformers.modules.normalization import LayerNorm
 from mindformers.tools.errors import ConfigError
 
 
@@ -38,6 +41,23 @@ class TransformerBlock(nn.Cell):
         self.attention.shard(dp, mp)
         self.feed_forward.shard(dp, mp)
         return self
+
+
+def layernorm_block(hidden_size, num_heads, ffn_hidden_size, hidden_act='gelu', layer_norm_epsilon=1e-5,
+                    attention_dropout=0.0, hidden_dropout=0.0, layernorm_compute_type='float32',
+                    softmax_compute_type='float32', param_init_type='float32', compute_dtype='float32',
+                    use_past=False, batch_size=1, max_seq_length=None):
+    """The classic pre-LayerNorm block with biases everywhere and a plain MLP (GPT-2, BLOOM, PanGu, CLIP text):
+    LayerNorm -> MHA (q/k/v/out biases; positions come in through `bias`) -> LayerNorm -> FeedForward."""
+    dtypes = dict(param_init_type=param_init_type, compute_dtype=compute_dtype)
+    norm = dict(eps=layer_norm_epsilon, compute_type=layernorm_compute_type, param_init_type=param_init_type)
+    attention = MultiHeadAttention(hidden_size, num_heads, qkv_has_bias=True, out_has_bias=True,
+                                   attention_dropout=attention_dropout, softmax_compute_type=softmax_compute_type,
+                                   use_past=bool(use_past), batch_size=batch_size, max_seq_length=max_seq_length,
+                                   **dtypes)
+    feed_forward = FeedForward(hidden_size, ffn_hidden_size, hidden_act, has_bias=True, **dtypes)
+    return TransformerBlock(LayerNorm(hidden_size, **norm), attention, LayerNorm(hidden_size, **norm), feed_forward,
+                            hidden_dropout=hidden_dropout)
 
 
 def apply_parallel_config(parallel_config, blocks, first=(), last=(), num_heads=None, num_kv_heads=None):

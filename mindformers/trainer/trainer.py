@@ -13,6 +13,7 @@ from mindformers.tools.checkpoint import write_error
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig
+from mindformers.tools.register.research import register_research_classes
 from mindformers.tools.utils import (set_output_path, get_output_root_path, get_real_rank, get_real_group_size,
                                      set_seed)
 from mindformers.trainer.build_trainer import build_trainer
@@ -51,6 +52,7 @@ class Trainer:
                               f"{type(model).__name__}")
         self.model_name = model_name or 'common'
         self.config = self._resolve_config(args)
+        register_research_classes(self.config, args if isinstance(args, str) else None)
         if self.config.trainer is None or self.config.trainer.type is None:
             if task not in _TASK_TRAINERS:
                 raise ConfigError(f"task '{task}' needs a YAML with a trainer section (trainer.type)")

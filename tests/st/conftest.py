@@ -92,3 +92,33 @@ def shared_dir():
     if not os.path.isdir(SHARED):
         pytest.skip(f"../shared (real data for this test) is not present at {SHARED}")
     return SHARED
+
+
+def run_script(script, args, cwd, timeout=600):
+    """Run a project script (convert_weight.py, a data tool) as a user types it."""
+    return subprocess.run([sys.executable, script] + [str(a) for a in args], cwd=str(cwd), capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=ROOT, GLOG_v='3'))
+
+
+@pytest.fixture(name='pynative')
+def fixture_pynative():
+    """Run in PYNATIVE_MODE and restore the previous mode afterwards."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    previous = ms.get_context('mode')
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    yield
+    ms.set_context(mode=previous)
+
+
+def ours_logits(model, tokens):
+    """Eval-mode logits of one of our models, as numpy."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    model.set_train(False)
+    return model(ms.Tensor(np.asarray(tokens), ms.int32))[0].asnumpy()
+
+
+def hf_logits(model, tokens):
+    """Logits of a transformers model on the same tokens, as numpy."""
+    import torch  # pylint: disable=import-outside-toplevel
+    with torch.no_grad():
+        return model(torch.tensor(np.asarray(tokens))).logits.numpy()

@@ -17,15 +17,19 @@ class _TokenNLL(nn.Cell):
     """-log p(token[t+1] | ...) from logits[:, t] for every position: (batch, seq - 1)."""
 
     def construct(self, logits, tokens):
-        batch, seq_len, vocab = logits.shape
-        log_probs = ops.log_softmax(ops.reshape(ops.cast(logits[:, :-1], ms.float32), (-1, vocab)), -1)
+        # logits cover every token (seq) or all but a record's last one (seq - 1): either way the first
+        # seq - 1 positions predict tokens[:, 1:]
+        batch, seq_len = tokens.shape
+        vocab = logits.shape[-1]
+        log_probs = ops.log_softmax(ops.reshape(ops.cast(logits[:, :seq_len - 1], ms.float32), (-1, vocab)), -1)
         labels = ops.reshape(tokens[:, 1:], (-1, 1))
         return -ops.reshape(ops.gather_elements(log_probs, 1, labels), (batch, seq_len - 1))
 
 
 @MindFormerRegister.register(MindFormerModuleType.METRIC)
 class PerplexityMetric(Metric):
-    """update(logits, tokens, input_mask): logits[:, :-1] predict tokens[:, 1:] where mask[:, 1:] is set.
+    """update(logits, tokens, input_mask): logits[:, t] predicts tokens[:, t + 1] where mask[:, t + 1] is set
+    (logits may omit the last token, which nothing follows).
 
     The loss of a batch is its masked mean cross entropy; the result averages batch losses, as
     upstream does: {'loss': mean_loss, 'PPL': exp(mean_loss)}.

@@ -123,10 +123,3 @@ class LlamaConfig(BaseConfig):
         embed = self.vocab_size * self.hidden_size
         head = 0 if self.tie_word_embeddings else embed
         return embed + self.num_layers * per_layer + self.hidden_size + head
-
-    def to_dict(self):
-        out = super().to_dict()
-        for key in ('parallel_config', 'moe_config'):
-            if out.get(key) is None:
-                out.pop(key, None)
-        return out

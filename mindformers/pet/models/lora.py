@@ -22,7 +22,8 @@ class LoraModel:
                               "e.g. '.*wq|.*wk|.*wv|.*wo'")
         prefix = next((name for name in BACKBONE_NAMES if name in base_model.name_cells()), '')
         network = getattr(base_model, prefix) if prefix else base_model
-        replaced = LoraAdapter.get_pet_model(network, config, prefix=prefix)
+        replaced = LoraAdapter.get_pet_model(network, config, prefix=prefix,
+                                             aliases=getattr(base_model, 'upstream_param_aliases', None))
         if not replaced:
             raise ConfigError(f"pet_config.target_modules '{config.target_modules}' matches no Linear layer of "
                               f"{type(base_model).__name__}; match attribute names such as 'wq' or 'w1'")

@@ -77,13 +77,15 @@ class LoraAdapter:
     """Replaces, inside a network, every Linear whose attribute name matches `target_modules` by a LoRADense."""
 
     @staticmethod
-    def get_pet_model(network, config, prefix=''):
+    def get_pet_model(network, config, prefix='', aliases=None):
         """Swap the matching Linears of `network` in place; returns the full names of the replaced cells.
-        `prefix` is the network's own path in the model (e.g. 'model'), so parameter names stay full."""
-        return LoraAdapter._replace(network, prefix, config)
+        `prefix` is the network's own path in the model (e.g. 'model'), so parameter names stay full.
+        `aliases` maps a child name to its upstream name (GPT-2 'wq' -> 'dense1'); a regex matching either
+        selects the layer, so upstream YAMLs' target_modules keep working on our names."""
+        return LoraAdapter._replace(network, prefix, config, aliases or {})
 
     @staticmethod
-    def _replace(cell, prefix, config):
+    def _replace(cell, prefix, config, aliases):
         """Upstream `recursive_replace_dense_cell`: a matching Linear child is replaced, a matching other child
         is left alone (not descended), a child matching `exclude_layers` is skipped, the rest are walked."""
         replaced = []
@@ -91,12 +93,12 @@ class LoraAdapter:
             full_name = f"{prefix}.{name}" if prefix else name
             if re_match_list(name, config.exclude_layers) or re_match_list(full_name, config.exclude_layers):
                 continue
-            if re.match(config.target_modules, name):
+            if any(re.match(config.target_modules, candidate) for candidate in (name, aliases.get(name)) if candidate):
                 if isinstance(child, Linear) and not isinstance(child, LoRADense):
                     LoraAdapter._swap(cell, name, full_name, child, config)
                     replaced.append(full_name)
                 continue
-            replaced.extend(LoraAdapter._replace(child, full_name, config))
+            replaced.extend(LoraAdapter._replace(child, full_name, config, aliases))
         return replaced
 
     @staticmethod

@@ -1,6 +1,6 @@
 """Packaged YAMLs: every file loads, every book name points at one, model sizes match the released models.
 
-Only LlamaConfig objects are built (sizes are computed, never allocated), so the whole file runs in seconds.
+Only config objects are built (sizes are computed, never allocated), so the whole file runs in seconds.
 """
 import glob
 import os
@@ -9,6 +9,7 @@ import pytest
 
 import mindformers  # noqa: F401  (registers every component class)
 from mindformers.mindformer_book import MindFormerBook, _TRAINER_SUPPORT_TASKS_LIST
+from mindformers.models.base_config import BaseConfig
 from mindformers.models.build_config import build_model_config
 from mindformers.models.llama.llama_config import LlamaConfig
 from mindformers.tools.errors import ConfigError
@@ -58,14 +59,15 @@ def test_every_yaml_loads_with_the_upstream_top_level_keys(rel_path):
     for key in ('trainer', 'runner_config', 'context', 'parallel', 'parallel_config', 'model', 'train_dataset',
                 'train_dataset_task', 'optimizer', 'lr_schedule', 'runner_wrapper', 'callbacks', 'processor'):
         assert config.get(key) is not None, f"{rel_path} has no top-level '{key}'"
-    assert config.model.arch.type == 'LlamaForCausalLM'
+    model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, config.model.arch.type)
+    assert model_class.config_class.__name__ == config.model.model_config.type
     assert 'base_config' not in config
 
 
 @pytest.mark.parametrize('rel_path', ALL_YAMLS)
 def test_every_model_config_builds_and_validates(rel_path):
     model_config = _model_config(rel_path)
-    assert isinstance(model_config, LlamaConfig)
+    assert isinstance(model_config, BaseConfig)
     model_config.validate()
     assert model_config.num_parameters() > 0
 
@@ -112,6 +114,13 @@ def test_book_lists_the_upstream_llama_names():
     ('llama_7b', 6.74e9, 0.01),
     ('llama_13b', 13.0e9, 0.01),
     ('llama_65b', 65.3e9, 0.01),
+    ('gpt2', 124.44e6, 0.001),
+    ('gpt2_xl', 1557.6e6, 0.001),
+    ('gpt2_13b', 12.85e9, 0.01),
+    ('gpt2_52b', 51.9e9, 0.01),
+    ('bloom_560m', 559.2e6, 0.001),
+    ('bloom_7.1b', 7069.0e6, 0.001),
+    ('bloom_176b', 176.2e9, 0.005),
 ])
 def test_num_parameters_matches_the_released_model(name, expected, tolerance):
     count = build_model_config(MindFormerConfig(_book_path(name)).model.model_config).num_parameters()
@@ -158,29 +167,65 @@ def test_llama2_run_modes_columns_and_pet_config(size):
     assert pretrain.model.model_config.pet_config is None
 
 
-@pytest.mark.parametrize('rel_path', [p for p in ALL_YAMLS if not any(k in p for k in ('tiny', 'general', 'quickstart'))])
+REAL_SIZE_YAMLS = [p for p in ALL_YAMLS if not any(k in p for k in ('tiny', 'general', 'quickstart'))]
+
+
+@pytest.mark.parametrize('rel_path', REAL_SIZE_YAMLS)
 def test_real_size_configs_keep_the_ascend_settings(rel_path):
     config = _load(rel_path)
     assert config.context.device_target == 'Ascend'
     assert config.model.model_config.compute_dtype in ('float16', 'bfloat16')
-    assert config.optimizer.type == 'FP32StateAdamWeightDecay'
-    assert config.lr_schedule.type == 'CosineWithWarmUpLR'
     assert config.runner_wrapper.type == 'MFTrainOneStepCell'
     assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
     assert config.recompute_config.recompute in (True, False)
-    if config.use_parallel:
-        assert config.parallel.parallel_mode == 1
+    if config.model.model_config.type == 'LlamaConfig':
+        assert config.optimizer.type == 'FP32StateAdamWeightDecay'
+        assert config.lr_schedule.type == 'CosineWithWarmUpLR'
+        if config.use_parallel:
+            assert config.parallel.parallel_mode == 1
 
 
-@pytest.mark.parametrize('rel_path', [p for p in ALL_YAMLS if not any(k in p for k in ('tiny', 'general', 'quickstart'))])
+@pytest.mark.parametrize('rel_path', [p for p in REAL_SIZE_YAMLS if p.startswith('configs/bloom/')])
+def test_bloom_configs_keep_upstream_hyperparameters(rel_path):
+    config = _load(rel_path)
+    assert config.optimizer.to_dict() == {'type': 'FP32StateAdamWeightDecay', 'beta1': 0.9, 'beta2': 0.95,
+                                          'eps': 1e-8, 'weight_decay': 0.1}
+    assert (config.lr_schedule.type, config.lr_schedule.learning_rate, config.lr_schedule.warmup_steps) == \
+        ('cosine', 1e-6, 1000)
+    model_config = config.model.model_config
+    assert (model_config.vocab_size, model_config.seq_length, model_config.eos_token_id) == (250880, 2048, 2)
+    assert model_config.hidden_act == ('gelu' if model_config.hidden_size == 1024 else 'fast_gelu')
+    assert config.train_dataset.input_columns == ['input_ids']
+    assert config.processor.type == 'BloomProcessor' and config.processor.tokenizer.type == 'BloomTokenizer'
+
+
+@pytest.mark.parametrize('rel_path', [p for p in REAL_SIZE_YAMLS if p.startswith('configs/gpt2/')])
+def test_gpt2_configs_keep_upstream_hyperparameters(rel_path):
+    config = _load(rel_path)
+    assert config.optimizer.to_dict() == {'type': 'FusedAdamWeightDecay', 'beta1': 0.9, 'beta2': 0.95, 'eps': 1e-8,
+                                          'weight_decay': 0.1}
+    assert config.lr_schedule.type == 'polynomial'
+    assert config.runner_wrapper.scale_sense.loss_scale_value == 4294967296
+    model_config = config.model.model_config
+    assert (model_config.vocab_size, model_config.expand_ratio, model_config.hidden_dropout_rate) == (50257, 4, 0.1)
+    assert config.processor.type == 'GPT2Processor' and config.processor.tokenizer.type == 'GPT2Tokenizer'
+    small = model_config.hidden_size == 768
+    assert model_config.hidden_act == ('gelu' if small else 'fast_gelu')
+    if model_config.pet_config is not None:
+        assert model_config.pet_config.to_dict() == {'pet_type': 'lora', 'lora_rank': 64, 'lora_alpha': 128,
+                                                     'lora_dropout': 0.1, 'target_modules': '.*dense1.*|.*dense3.*'}
+        assert config.run_mode == 'finetune'
+
+
+@pytest.mark.parametrize('rel_path', REAL_SIZE_YAMLS)
 def test_parallel_layout_divides_the_model(rel_path):
     config = _load(rel_path)
     layout = config.parallel_config
     model_config = _model_config(rel_path)
     assert model_config.num_heads % layout.model_parallel == 0
-    assert (model_config.n_kv_heads or model_config.num_heads) % layout.model_parallel == 0
+    assert (getattr(model_config, 'n_kv_heads', None) or model_config.num_heads) % layout.model_parallel == 0
     assert model_config.ffn_hidden_size % layout.model_parallel == 0
-    assert model_config.num_layers % layout.pipeline_stage == 0
+    assert model_config.num_layers >= layout.pipeline_stage  # uneven stages are allowed (BLOOM 65B: 80 on 12)
     assert layout.micro_batch_num >= layout.pipeline_stage
 
 

@@ -131,11 +131,14 @@ def test_changing_a_later_token_leaves_earlier_logits_unchanged(model):
     assert np.abs(after[:, 9:] - before[:, 9:]).max() > 1e-4
 
 
-def test_eval_accepts_seq_length_plus_one_tokens(model):
+def test_eval_of_a_seq_length_plus_one_record_runs_its_first_seq_length_tokens(model):
     tokens = random_ids(7, batch=1, length=SEQ + 1)
-    logits = eval_logits(model, tokens)
-    assert logits.shape == (1, SEQ + 1, VOCAB)
-    np.testing.assert_allclose(logits[:, :SEQ], eval_logits(model, tokens[:, :SEQ]), rtol=0, atol=1e-6)
+    model.set_train(False)
+    logits, returned, mask = (x.asnumpy() for x in model(Tensor(tokens)))
+    assert logits.shape == (1, SEQ, VOCAB)  # the record's last token is only a label
+    np.testing.assert_array_equal(returned, tokens)
+    np.testing.assert_array_equal(mask, (tokens != 0).astype(np.float32))
+    np.testing.assert_allclose(logits, eval_logits(model, tokens[:, :SEQ]), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("n_kv_heads", [2, 4])

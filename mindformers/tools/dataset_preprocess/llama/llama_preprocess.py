@@ -40,6 +40,8 @@ from tqdm import tqdm
 
 from mindformers.models.llama.llama_tokenizer import LlamaTokenizer
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
+from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, output_file_names,
+                                                         positive_int, read_text)
 from mindformers.tools.dataset_preprocess.llama.conversation import get_default_conv_template
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
@@ -56,18 +58,6 @@ SCHEMAS = {
 ROLES = {'human': 0, 'gpt': 1}  # index into the template's roles (USER, ASSISTANT)
 
 
-def clean_wikitext(text):
-    """Undo WikiText's tokenization ("1 @,@ 000", "word , word", "= = Heading = =").
-
-    Only patterns that plain prose does not contain are touched, so ordinary text passes unchanged.
-    """
-    for spaced, joined in ((' @-@ ', '-'), (' @,@ ', ','), (' @.@ ', '.'), (' : ', ': '), (' ; ', '; '),
-                           (' . ', '. '), (' ! ', '! '), (' ? ', '? '), (' , ', ', '),
-                           ('= = = =', '===='), ('= = =', '==='), ('= =', '==')):
-        text = text.replace(spaced, joined)
-    return re.sub(r'[ \t]+\n', '\n', text)
-
-
 def _paragraphs(text):
     for paragraph in re.split(r'\n[ \t]*\n', clean_wikitext(text)):
         paragraph = paragraph.strip('\n')
@@ -79,7 +69,7 @@ def tokenize_wiki(tokenizer, file_paths, row_length, repeat=1):
     """Rows of exactly `row_length` token ids (int32) from the paragraphs of the text files."""
     texts = []
     for path in file_paths:
-        texts.append(_read_text(path))
+        texts.append(read_text(path))
     paragraphs = [p for text in texts for p in _paragraphs(text)]
     tokens = []
     for paragraph in tqdm(paragraphs, desc='Tokenizing', unit='paragraph'):
@@ -190,19 +180,9 @@ def tokenize_qa(tokenizer, file_paths, row_length, repeat=1):
     return rows * repeat
 
 
-def _read_text(path):
-    try:
-        with open(path, encoding='utf-8') as stream:
-            return stream.read()
-    except UnicodeDecodeError as err:
-        raise DatasetError(f"{path} is not UTF-8 text: {err}") from None
-    except OSError as err:
-        raise DatasetError(f"cannot read {path}: {err.strerror}") from None
-
-
 def _read_json(path):
     try:
-        return json.loads(_read_text(path))
+        return json.loads(read_text(path))
     except ValueError as err:
         raise DatasetError(f"{path} is not valid JSON: {err}") from None
 
@@ -218,32 +198,6 @@ def _input_files(pattern):
     return files
 
 
-def output_file_names(output_file, file_partition):
-    """The files MindSpore's FileWriter writes: the name itself, or name0..name{n-1} when partitioned."""
-    if file_partition == 1:
-        return [output_file]
-    return [f"{output_file}{index}" for index in range(file_partition)]
-
-
-def _check_output(output_file, file_partition):
-    if not output_file or output_file.endswith(os.sep) or os.path.isdir(output_file):
-        raise ConfigError(f"--output_file {output_file!r} must name a file, not a directory")
-    for name in output_file_names(output_file, file_partition):
-        for path in (name, name + '.db'):
-            if os.path.exists(path):
-                raise ConfigError(f"output file {path} already exists; remove it (and its .db file) "
-                                  f"or choose another --output_file")
-    out_dir = os.path.dirname(os.path.abspath(output_file))
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ConfigError(f"cannot write --output_file {output_file}: {out_dir} is a file, not a directory")
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"cannot create the directory of --output_file {output_file}: {err.strerror}") from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write --output_file {output_file}: directory {out_dir} is not writable")
-
-
 def write_mindrecord(rows, output_file, file_partition, dataset_type):
     """Write rows with MindSpore's FileWriter (schema and description by dataset type); returns the files."""
     from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
@@ -253,18 +207,6 @@ def write_mindrecord(rows, output_file, file_partition, dataset_type):
         writer.write_raw_data(rows[start:start + WRITE_BATCH])
     writer.commit()
     return output_file_names(output_file, file_partition)
-
-
-def _positive(name):
-    def parse(value):
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number <= 0:
-            raise ConfigError(f"{name} must be a positive integer, got '{value}'")
-        return number
-    return parse
 
 
 def main(argv=None):
@@ -280,13 +222,13 @@ def main(argv=None):
     parser.add_argument('--seq_length', type=str, default='2048', help='rows hold seq_length+1 tokens')
     args = parser.parse_args(argv)
 
-    seq_length = _positive('--seq_length')(args.seq_length)
-    file_partition = _positive('--file_partition')(args.file_partition)
-    repeat = _positive('--repeat')(args.repeat)
+    seq_length = positive_int('--seq_length')(args.seq_length)
+    file_partition = positive_int('--file_partition')(args.file_partition)
+    repeat = positive_int('--repeat')(args.repeat)
     input_files = _input_files(args.input_glob)
     if not os.path.isfile(args.model_file):
         raise ConfigError(f"--model_file {args.model_file}: no such file (give the sentencepiece tokenizer.model)")
-    _check_output(args.output_file, file_partition)
+    check_output_file(args.output_file, file_partition)
     tokenizer = LlamaTokenizer(vocab_file=args.model_file, add_bos_token=True, add_eos_token=True)
 
     if args.dataset_type == 'wiki':

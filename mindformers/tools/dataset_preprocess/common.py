@@ -1,0 +1,65 @@
+"""What the data tools share: reading text, WikiText clean-up, checking and naming MindRecord output files."""
+import os
+import re
+
+from mindformers.tools.errors import ConfigError, DatasetError
+
+
+def clean_wikitext(text):
+    """Undo WikiText's tokenization ("1 @,@ 000", "word , word", "= = Heading = =").
+
+    Only patterns that plain prose does not contain are touched, so ordinary text passes unchanged.
+    """
+    for spaced, joined in ((' @-@ ', '-'), (' @,@ ', ','), (' @.@ ', '.'), (' : ', ': '), (' ; ', '; '),
+                           (' . ', '. '), (' ! ', '! '), (' ? ', '? '), (' , ', ', '),
+                           ('= = = =', '===='), ('= = =', '==='), ('= =', '==')):
+        text = text.replace(spaced, joined)
+    return re.sub(r'[ \t]+\n', '\n', text)
+
+
+def read_text(path):
+    try:
+        with open(path, encoding='utf-8') as stream:
+            return stream.read()
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"{path} is not UTF-8 text: {err}") from None
+    except OSError as err:
+        raise DatasetError(f"cannot read {path}: {err.strerror}") from None
+
+
+def output_file_names(output_file, file_partition):
+    """The files MindSpore's FileWriter writes: the name itself, or name0..name{n-1} when partitioned."""
+    if file_partition == 1:
+        return [output_file]
+    return [f"{output_file}{index}" for index in range(file_partition)]
+
+
+def check_output_file(output_file, file_partition):
+    if not output_file or output_file.endswith(os.sep) or os.path.isdir(output_file):
+        raise ConfigError(f"--output_file {output_file!r} must name a file, not a directory")
+    for name in output_file_names(output_file, file_partition):
+        for path in (name, name + '.db'):
+            if os.path.exists(path):
+                raise ConfigError(f"output file {path} already exists; remove it (and its .db file) "
+                                  f"or choose another --output_file")
+    out_dir = os.path.dirname(os.path.abspath(output_file))
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"cannot write --output_file {output_file}: {out_dir} is a file, not a directory")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot create the directory of --output_file {output_file}: {err.strerror}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write --output_file {output_file}: directory {out_dir} is not writable")
+
+
+def positive_int(name):
+    def parse(value):
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise ConfigError(f"{name} must be a positive integer, got '{value}'")
+        return number
+    return parse
