@@ -273,13 +273,13 @@ def test_multi_node_form_two_launchers_train_together(tmp_path):
 
 def test_two_workers_train_gpt2_with_bit_identical_ranks(tmp_path):
     """A family beyond LLaMA under msrun data parallel: GPT-2 (learned positions, LayerNorm, tied head)."""
-    rows = counting_rows(32, SEQ, VOCAB)
-    data = write_mindrecord(tmp_path / 'train.mindrecord', rows)
+    rows = [{'input_ids': r, 'attention_mask': [1] * len(r)} for r in counting_rows(32, SEQ, VOCAB)]
+    data = write_mindrecord(tmp_path / 'train.mindrecord', rows, columns=('input_ids', 'attention_mask'))
     config = os.path.join(ROOT, 'configs', 'gpt2', 'run_gpt2_tiny.yaml')
     sizes = ['--model.model_config.seq_length', SEQ, '--model.model_config.vocab_size', VOCAB,
              '--model.model_config.hidden_size', 32, '--model.model_config.pad_token_id', 0,
-             '--runner_config.batch_size', PER_DEVICE_BATCH, '--train_dataset.input_columns', '["input_ids"]',
-             '--callbacks.1.prefix', 'gpt2dp', '--callbacks.1.save_checkpoint_steps', 8]
+             '--runner_config.batch_size', PER_DEVICE_BATCH, '--callbacks.1.prefix', 'gpt2dp',
+             '--callbacks.1.save_checkpoint_steps', 8]
     order = train_order(config, data, [str(a) for a in sizes])
     result = launch([order, 2, free_port(), 'output/msrun_log', 'True', 120], tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

@@ -14,6 +14,10 @@ CASES = {
                                          '(4)']),
     'heads_not_divisible_by_model_parallel': (['--parallel_config.model_parallel', '3'],
                                               ['num_heads (4) is not divisible by parallel_config.model_parallel (3)']),
+    # full_batch is a semi-auto parallel setting: under data parallel MindSpore refuses it at compile time
+    'full_batch_under_data_parallel': (['--use_parallel', 'True', '--parallel.full_batch', 'True'],
+                                       ['parallel.full_batch: True needs semi_auto_parallel (parallel_mode 1), but '
+                                        'parallel_mode is 0', 'set parallel.full_batch: False']),
     # an Ascend YAML in semi-auto parallel: the layout is checked against the device count (1 here, no msrun)
     # before communication starts or CPU is mentioned
     'semi_auto_layout_vs_device_count': (['--use_parallel', 'True', '--context.device_target', 'Ascend',

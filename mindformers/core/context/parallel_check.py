@@ -31,6 +31,11 @@ def check_parallel_config(config, device_num, device_target):
             raise ConfigError(f"parallel_config: data_parallel*model_parallel*pipeline_stage = {data_parallel}*"
                               f"{model_parallel}*{pipeline_stage} = {product} but {device_num} devices are running; "
                               f"make them equal")
+    full_batch = _get(config.get('parallel'), 'full_batch', False)
+    if config.get('use_parallel') and parallel_mode not in SEMI_AUTO_MODES and full_batch is True:
+        raise ConfigError(f"parallel.full_batch: True needs semi_auto_parallel (parallel_mode 1), but parallel_mode is "
+                          f"{parallel_mode!r} (data parallel, where each rank reads its own shard); set "
+                          f"parallel.full_batch: False")
     if micro_batch_num < pipeline_stage:
         raise ConfigError(f"parallel_config.micro_batch_num ({micro_batch_num}) must be >= pipeline_stage "
                           f"({pipeline_stage}); raise micro_batch_num or lower pipeline_stage")

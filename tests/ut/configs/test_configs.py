@@ -352,3 +352,13 @@ def test_invalid_model_config_in_yaml_is_a_config_error(tmp_path):
 def test_llama_config_rejects_bad_ffn_and_kv_sizes(bad, message):
     with pytest.raises(ConfigError, match=message):
         LlamaConfig(**bad)
+
+
+@pytest.mark.parametrize('rel_path', ALL_YAMLS)
+def test_full_batch_only_with_semi_auto_parallel(rel_path):
+    """MindSpore refuses full_batch under data parallel at compile time: a packaged YAML that runs data parallel
+    (or is a CPU sibling meant to be launched with --use_parallel True) must not set it."""
+    config = _load(rel_path)
+    data_parallel = config.parallel.parallel_mode in (0, 'data_parallel')
+    if data_parallel and (config.use_parallel or config.context.device_target == 'CPU'):
+        assert config.parallel.full_batch is False, rel_path
