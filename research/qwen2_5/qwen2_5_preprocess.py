@@ -16,7 +16,6 @@ input_ids int32 [-1].
 """
 import json
 import os
-import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,8 +31,8 @@ import numpy as np
 from tqdm import tqdm
 
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, output_file_names,
-                                                         positive_int, read_text)
+from mindformers.tools.dataset_preprocess.common import (check_output_file, output_file_names, positive_int,
+                                                         read_text, wiki_rows)
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 from qwen2_5_tokenizer import Qwen2Tokenizer
@@ -77,17 +76,7 @@ def tokenize_qa(tokenizer, conversations, row_length):
 
 
 def tokenize_wiki(tokenizer, text, row_length, repeat=1):
-    paragraphs = [p.strip('\n') for p in re.split(r'\n[ \t]*\n', clean_wikitext(text))]
-    tokens = []
-    for paragraph in paragraphs:
-        if paragraph.strip() and not paragraph.strip().startswith('='):
-            tokens.extend(tokenizer(paragraph)['input_ids'])
-    tokens = tokens * repeat
-    if len(tokens) < row_length:
-        raise DatasetError(f"the text gives {len(tokens)} tokens, fewer than seq_length+1 = {row_length}: no row "
-                           f"can be made; use more text or a smaller --seq_length")
-    return [{'input_ids': np.asarray(tokens[i:i + row_length], np.int32)}
-            for i in range(0, len(tokens) - row_length + 1, row_length)]
+    return wiki_rows(tokenizer, [text], row_length, repeat)
 
 
 SCHEMAS = {'qa': ('input_ids', 'target_ids', 'attention_mask'), 'wiki': ('input_ids',)}

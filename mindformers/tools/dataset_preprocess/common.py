@@ -1,6 +1,10 @@
-"""What the data tools share: reading text, WikiText clean-up, checking and naming MindRecord output files."""
+"""What the data tools share: reading text, WikiText clean-up and paragraphs, cutting token rows, checking and
+naming MindRecord output files."""
 import os
 import re
+
+import numpy as np
+from tqdm import tqdm
 
 from mindformers.tools.errors import ConfigError, DatasetError
 
@@ -15,6 +19,33 @@ def clean_wikitext(text):
                            ('= = = =', '===='), ('= = =', '==='), ('= =', '==')):
         text = text.replace(spaced, joined)
     return re.sub(r'[ \t]+\n', '\n', text)
+
+
+def wiki_paragraphs(text):
+    """Blank-line separated paragraphs of cleaned WikiText; headings (lines starting with '=') dropped."""
+    for paragraph in re.split(r'\n[ \t]*\n', clean_wikitext(text)):
+        paragraph = paragraph.strip('\n')
+        if paragraph.strip() and not paragraph.strip().startswith('='):
+            yield paragraph
+
+
+def cut_rows(tokens, row_length, flag='--seq_length', needed='seq_length+1'):
+    """Consecutive rows {'input_ids': int32 array} of exactly `row_length` tokens; the partial last one is dropped."""
+    num_rows = len(tokens) // row_length
+    if num_rows == 0:
+        raise DatasetError(f"the text gives {len(tokens)} tokens, fewer than {needed} = {row_length}: no row can be "
+                           f"made; use more text or a smaller {flag}")
+    return [{'input_ids': np.array(tokens[i * row_length:(i + 1) * row_length], dtype=np.int32)}
+            for i in range(num_rows)]
+
+
+def wiki_rows(tokenizer, texts, row_length, repeat=1):
+    """The paragraphs of `texts`, each tokenized on its own, concatenated `repeat` times and cut into rows."""
+    paragraphs = [p for text in texts for p in wiki_paragraphs(text)]
+    tokens = []
+    for paragraph in tqdm(paragraphs, desc='Tokenizing', unit='paragraph'):
+        tokens.extend(tokenizer(paragraph)['input_ids'])
+    return cut_rows(tokens * repeat, row_length)
 
 
 def read_text(path):

@@ -27,9 +27,9 @@ if __name__ == '__main__':
 import numpy as np
 
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, output_file_names,
-                                                         positive_int, read_text)
-from mindformers.tools.errors import ConfigError, DatasetError
+from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, cut_rows,
+                                                         output_file_names, positive_int, read_text)
+from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 
 __all__ = ['passages', 'tokenize_text', 'main']
@@ -58,11 +58,7 @@ def passages(text):
 def tokenize_text(tokenizer, text, max_length):
     """Rows of exactly `max_length` ids cut from the encoding of the whole text."""
     ids = tokenizer('\n'.join(passages(text)))['input_ids']
-    num_rows = len(ids) // max_length
-    if num_rows == 0:
-        raise DatasetError(f"the text gives {len(ids)} tokens, fewer than --max_length {max_length}: no row can be "
-                           f"made; use more text or a smaller --max_length")
-    return [np.asarray(ids[i * max_length:(i + 1) * max_length], np.int32) for i in range(num_rows)]
+    return [row['input_ids'] for row in cut_rows(ids, max_length, flag='--max_length', needed='--max_length')]
 
 
 def _tokenizer(args):

@@ -25,7 +25,6 @@ FileWriter does. An existing output file is never overwritten.
 import glob
 import json
 import os
-import re
 import sys
 
 if __name__ == '__main__':
@@ -41,7 +40,7 @@ from tqdm import tqdm
 from mindformers.models.llama.llama_tokenizer import LlamaTokenizer
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
 from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, output_file_names,
-                                                         positive_int, read_text)
+                                                         positive_int, read_text, wiki_rows)
 from mindformers.tools.dataset_preprocess.llama.conversation import get_default_conv_template
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
@@ -58,29 +57,9 @@ SCHEMAS = {
 ROLES = {'human': 0, 'gpt': 1}  # index into the template's roles (USER, ASSISTANT)
 
 
-def _paragraphs(text):
-    for paragraph in re.split(r'\n[ \t]*\n', clean_wikitext(text)):
-        paragraph = paragraph.strip('\n')
-        if paragraph.strip() and not paragraph.strip().startswith('='):
-            yield paragraph
-
-
 def tokenize_wiki(tokenizer, file_paths, row_length, repeat=1):
     """Rows of exactly `row_length` token ids (int32) from the paragraphs of the text files."""
-    texts = []
-    for path in file_paths:
-        texts.append(read_text(path))
-    paragraphs = [p for text in texts for p in _paragraphs(text)]
-    tokens = []
-    for paragraph in tqdm(paragraphs, desc='Tokenizing', unit='paragraph'):
-        tokens.extend(tokenizer(paragraph)['input_ids'])
-    tokens = tokens * repeat
-    num_rows = len(tokens) // row_length
-    if num_rows == 0:
-        raise DatasetError(f"the text gives {len(tokens)} tokens, fewer than seq_length+1 = {row_length}: "
-                           f"no row can be made; use more text or a smaller --seq_length")
-    return [{'input_ids': np.array(tokens[i * row_length:(i + 1) * row_length], dtype=np.int32)}
-            for i in range(num_rows)]
+    return wiki_rows(tokenizer, [read_text(path) for path in file_paths], row_length, repeat)
 
 
 def _check_conversations(data, path):
