@@ -20,8 +20,3 @@ def decode_mask(position, max_seq):
     later = ops.greater(ops.expand_dims(slots, 0), ops.expand_dims(position, 1))      # (batch, max_seq)
     return ops.reshape(ops.cast(later, ms.float32) * MASK_VALUE, (bsz, 1, 1, max_seq))
 
-
-def padding_mask(attention_mask):
-    """(batch, 1, 1, seq) from a 0/1 `attention_mask` (batch, seq): keys where it is 0 are hidden."""
-    keep = ops.cast(attention_mask, ms.float32)
-    return ops.expand_dims(ops.expand_dims((1.0 - keep) * MASK_VALUE, 1), 1)

@@ -63,10 +63,3 @@ class LayerNorm(nn.Cell):
                                     ops.cast(self.bias, self.compute_type))
         return ops.cast(out, original)
 
-
-def build_norm(kind, dim, eps, compute_type='float32', param_init_type='float32'):
-    """'rmsnorm' | 'layernorm' -> the norm cell (families name their norm in one place)."""
-    kinds = {'rmsnorm': RMSNorm, 'layernorm': LayerNorm}
-    if kind not in kinds:
-        raise ValueError(f"unknown norm '{kind}'; use one of {sorted(kinds)}")
-    return kinds[kind](dim, eps, compute_type, param_init_type)

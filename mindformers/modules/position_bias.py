@@ -39,6 +39,3 @@ class AlibiBias(nn.Cell):
 
     def decode(self):
         return self.table
-
-    def construct(self, k_len):
-        return self.prefill(k_len)
