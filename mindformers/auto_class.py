@@ -223,10 +223,10 @@ class AutoTokenizer:
             args = {k: v for k, v in section.items() if k != 'type'}
             args.update(kwargs)
             return tokenizer_class(**args)
-        return tokenizer_class.from_pretrained(cls._named_vocab_folder(source, tokenizer_class), **kwargs)
+        return tokenizer_class.from_pretrained(cls.named_vocab_folder(source, tokenizer_class), **kwargs)
 
     @staticmethod
-    def _named_vocab_folder(name, tokenizer_class):
+    def named_vocab_folder(name, tokenizer_class):
         """checkpoint_download/<family>/ holding the vocabulary files of `name`, downloaded when absent."""
         folder = named_file_folder(name)
         family = name.split('/')[-1].split('_')[0]

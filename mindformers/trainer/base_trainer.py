@@ -15,11 +15,13 @@ from mindformers.core.optim import build_optim
 from mindformers.core.optim.param_groups import get_optimizer_grouped_parameters
 from mindformers.core.parallel_config import build_parallel_config
 from mindformers.dataset import build_dataset
+from mindformers.mindformer_book import MindFormerBook
 from mindformers.models.build_model import build_network
+from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.checkpoint import load_param_dict
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
-from mindformers.tools.register import MindFormerConfig, ordered_yaml_dump
+from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
 from mindformers.tools.utils import get_real_rank, get_real_group_size
 from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
                                        get_common_resume_checkpoint)
@@ -62,6 +64,26 @@ class BaseTrainer:
         if data_cfg.seed is None:
             data_cfg.seed = config.seed if config.seed is not None else 0
         return build_dataset({'type': task.type}, {'dataset_config': data_cfg})
+
+    def build_task_tokenizer(self, config):
+        """The YAML's processor.tokenizer; without vocabulary files in it, the files cached for the model name
+        (checkpoint_download/<family>/, downloaded when absent), as AutoTokenizer.from_pretrained(name) does."""
+        section = (config.processor or {}).get('tokenizer')
+        if not section or not section.get('type'):
+            raise ConfigError("predict needs a tokenizer: set processor.tokenizer (type, vocab_file) in the YAML "
+                              "or pass tokenizer= to the Trainer")
+        section = dict(section.to_dict() if hasattr(section, 'to_dict') else section)
+        tokenizer_class = MindFormerRegister.get_cls(MindFormerModuleType.TOKENIZER, section['type']) \
+            if MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, section['type']) else None
+        file_keys = set(getattr(tokenizer_class, 'vocab_files_names', {})) | {'tokenizer_file'}
+        model_name = self.model_name or (config.trainer or {}).get('model_name')
+        if tokenizer_class is None or any(section.get(key) for key in file_keys) or not model_name or \
+                model_name == 'common' or model_name not in MindFormerBook.get_model_name_support_list():
+            return build_tokenizer(section)
+        from mindformers.auto_class import AutoTokenizer  # pylint: disable=import-outside-toplevel
+        folder = AutoTokenizer.named_vocab_folder(model_name, tokenizer_class)
+        logger.info("tokenizer files of %s: %s", model_name, folder)
+        return tokenizer_class.from_pretrained(folder, **{k: v for k, v in section.items() if k != 'type'})
 
     def create_network(self, config):
         return build_network(config.model, {'parallel_config': config.parallel_config,

@@ -153,8 +153,9 @@ class Trainer:
         if model_cfg is not None:
             model_cfg.checkpoint_name_or_path = None
         if not self.config.load_checkpoint and self.network is None:
-            raise ConfigError("finetune needs pretrained weights: pass --load_checkpoint (a .ckpt file or a checkpoint "
-                              "folder) or set load_checkpoint in the YAML")
+            raise ConfigError("finetune needs pretrained weights: give finetune_checkpoint=<.ckpt file or checkpoint "
+                              "folder> (command line: --load_checkpoint) or set "
+                              "load_checkpoint (or model.model_config.checkpoint_name_or_path) in the YAML")
         return self._train(resume_training, auto_trans_ckpt, do_eval)
 
     def _train(self, resume_training, auto_trans_ckpt, do_eval):

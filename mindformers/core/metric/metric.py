@@ -18,12 +18,16 @@ class _TokenNLL(nn.Cell):
 
     def construct(self, logits, tokens):
         # logits cover every token (seq) or all but a record's last one (seq - 1): either way the first
-        # seq - 1 positions predict tokens[:, 1:]
+        # seq - 1 positions predict tokens[:, 1:]. The vocab-sized logits are never sliced (a strided copy
+        # of them costs ~10x the log-softmax on CPU); the (batch, positions) result is.
         batch, seq_len = tokens.shape
-        vocab = logits.shape[-1]
-        log_probs = ops.log_softmax(ops.reshape(ops.cast(logits[:, :seq_len - 1], ms.float32), (-1, vocab)), -1)
-        labels = ops.reshape(tokens[:, 1:], (-1, 1))
-        return -ops.reshape(ops.gather_elements(log_probs, 1, labels), (batch, seq_len - 1))
+        positions, vocab = logits.shape[1], logits.shape[2]
+        labels = tokens[:, 1:]
+        if positions == seq_len:
+            labels = ops.concat((labels, ops.zeros((batch, 1), labels.dtype)), 1)
+        log_probs = ops.log_softmax(ops.reshape(ops.cast(logits, ms.float32), (-1, vocab)), -1)
+        nll = -ops.reshape(ops.gather_elements(log_probs, 1, ops.reshape(labels, (-1, 1))), (batch, positions))
+        return nll[:, :seq_len - 1]
 
 
 @MindFormerRegister.register(MindFormerModuleType.METRIC)

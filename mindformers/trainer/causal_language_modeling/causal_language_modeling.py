@@ -1,7 +1,6 @@
 """CausalLanguageModelingTrainer: the `text_generation` task (pre-train, fine-tune, perplexity, generate)."""
 import os
 
-from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.checkpoint import write_error
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
@@ -35,11 +34,7 @@ class CausalLanguageModelingTrainer(BaseTrainer):
         prompts = _read_prompts(input_data if input_data is not None else config.input_data)
         batch_size = int(batch_size or config.predict_batch_size or 1)
         if tokenizer is None:
-            tokenizer_cfg = (config.processor or {}).get('tokenizer')
-            if not tokenizer_cfg:
-                raise ConfigError("predict needs a tokenizer: set processor.tokenizer (type, vocab_file) in the YAML "
-                                  "or pass tokenizer= to the Trainer")
-            tokenizer = build_tokenizer(tokenizer_cfg)
+            tokenizer = self.build_task_tokenizer(config)
         if network is None:
             model_config = config.model.model_config
             if model_config.use_past and (model_config.batch_size or 1) < batch_size:

@@ -46,6 +46,14 @@ def test_perplexity_of_one_batch_matches_numpy():
     assert result['PPL'] == pytest.approx(math.exp(expected), rel=1e-5)
 
 
+def test_perplexity_of_logits_without_the_last_position_matches_numpy():
+    # decoder models evaluate a record of seq + 1 tokens on its first seq tokens: logits omit the last one
+    logits, tokens, mask = make_batch(3, seq=7)
+    metric = PerplexityMetric()
+    metric.update(Tensor(logits[:, :-1]), Tensor(tokens), Tensor(mask))
+    assert metric.eval()['loss'] == pytest.approx(numpy_batch_loss(logits, tokens, mask), rel=1e-5)
+
+
 def test_perplexity_averages_batch_losses():
     batches = [make_batch(1), make_batch(2, batch=3, seq=5)]
     metric = PerplexityMetric()
