@@ -34,11 +34,17 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'bloom_tiny': 'configs/bloom/run_bloom_tiny.yaml',
         'common': 'configs/gpt2/run_gpt2.yaml',
     },
+    # upstream's `common` here is BERT's txtcls YAML; BERT is not built yet, so it is GPT-2's
+    'text_classification': {
+        'gpt2_txtcls': 'configs/gpt2/run_gpt2_txtcls.yaml',
+        'gpt2_txtcls_tiny': 'configs/gpt2/run_gpt2_txtcls_tiny.yaml',
+        'common': 'configs/gpt2/run_gpt2_txtcls.yaml',
+    },
 }
 # upstream tasks whose model families are not implemented in this build yet
 _PLANNED_TASKS = ('masked_image_modeling', 'image_classification', 'fill_mask',
                   'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
-                  'image_to_text_generation', 'translation', 'text_classification', 'token_classification',
+                  'image_to_text_generation', 'translation', 'token_classification',
                   'question_answering', 'segment_anything', 'multi_modal_to_text_generation')
 
 # upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
@@ -54,7 +60,7 @@ _MODEL_SUPPORT_LIST = {
     'bert': ['bert_base_uncased', 'bert_tiny_uncased'],
     'tokcls': {'bert': ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener']},
     'txtcls': {'bert': ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli',
-                        'mindspore/txtcls_bert_base_uncased_mnli'], 'gpt2': ['gpt2_txtcls']},
+                        'mindspore/txtcls_bert_base_uncased_mnli'], 'gpt2': ['gpt2_txtcls', 'gpt2_txtcls_tiny']},
     'qa': {'bert': ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased']},
     't5': ['t5_small', 't5_tiny'],
     'mt5': ['t5_pegasus_base'],

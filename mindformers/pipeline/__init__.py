@@ -1,6 +1,7 @@
 """pipeline(): one call from a task name and a model (name or instance) to predictions."""
 from .base_pipeline import BasePipeline
 from .text_generation_pipeline import TextGenerationPipeline
+from .text_classification_pipeline import TextClassificationPipeline
 from .pipeline import pipeline
 
-__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline']
+__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline']

@@ -20,7 +20,7 @@ def _check_task(task):
                           f" supported tasks: {sorted(tasks)}")
     if not MindFormerRegister.is_exist(MindFormerModuleType.PIPELINE, task):
         raise NotAvailableError(f"pipeline task '{task}' is an upstream task whose models are not available yet in "
-                                f"this build; available: text_generation")
+                                f"this build; available: text_generation, text_classification")
 
 
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',

@@ -5,6 +5,7 @@ from .config_args import ContextConfig, ParallelContextConfig
 from .base_trainer import BaseTrainer
 from .build_trainer import build_trainer
 from .causal_language_modeling import CausalLanguageModelingTrainer
+from .text_classfication import TextClassificationTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
-           'CausalLanguageModelingTrainer']
+           'CausalLanguageModelingTrainer', 'TextClassificationTrainer']

@@ -18,7 +18,7 @@ from mindformers.dataset import build_dataset
 from mindformers.mindformer_book import MindFormerBook
 from mindformers.models.build_model import build_network
 from mindformers.models.build_tokenizer import build_tokenizer
-from mindformers.tools.checkpoint import load_param_dict
+from mindformers.tools.checkpoint import load_param_dict, write_error
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
@@ -30,6 +30,8 @@ from mindformers.wrapper import build_wrapper
 
 class BaseTrainer:
     """Task trainers subclass this and call `training_process`, `evaluate_process`, `predict_process`."""
+
+    default_metric = 'PerplexityMetric'  # used when the YAML has no `metric` section
 
     def __init__(self, task='general', model_name=None):
         self.task = task
@@ -270,10 +272,21 @@ class BaseTrainer:
                     break
             manager.on_train_end(run_context)
 
+    def save_predict_results(self, config, results):
+        """Log the results and write str(results) to `save_file` (default <task>_result.txt) on rank 0."""
+        logger.info("output result is: %s", results)
+        if get_real_rank() == 0:
+            save_file = config.save_file or f'{self.task}_result.txt'
+            try:
+                with open(save_file, 'w', encoding='utf-8') as stream:
+                    stream.write(str(results))
+            except OSError as err:
+                raise write_error('prediction results', save_file, err) from None
+            logger.info("output result is saved at: %s", os.path.abspath(save_file))
+
     # -------------------------------------------------------------- evaluation
-    @staticmethod
-    def _metrics(config):
-        metric_cfg = config.metric or {'type': 'PerplexityMetric'}
+    def _metrics(self, config):
+        metric_cfg = config.metric or {'type': self.default_metric}
         metric_cfgs = metric_cfg if isinstance(metric_cfg, list) else [metric_cfg]
         return {m['type']: build_metric(m) for m in metric_cfgs}
 
@@ -297,7 +310,7 @@ class BaseTrainer:
         results = {name: metric.eval() for name, metric in metrics.items()}
         return results[next(iter(results))] if len(results) == 1 else results
 
-    def evaluate_process(self, config, network=None, dataset=None, **kwargs):
+    def evaluate_process(self, config, network=None, dataset=None, metric_name=None, **kwargs):
         build_parallel_config(config)
         self.check_parallel(config)
         if config.eval_dataset is not None and dataset is None:
@@ -313,9 +326,30 @@ class BaseTrainer:
         start = time.time()
         result = self._run_eval(network, eval_dataset, metrics)
         for name in metrics:
-            logger.info("%s = %s", name, result if len(metrics) == 1 else result[name])
+            logger.info("%s = %s", metric_name or name, result if len(metrics) == 1 else result[name])
         logger.info("evaluation took %.2f s", time.time() - start)
         return result
+
+
+def read_predict_inputs(input_data):
+    """A string, a list of strings, or a .txt file (one input per line) -> the list of inputs."""
+    if input_data is None:
+        raise ConfigError("predict needs input data: --predict_data \"text\" or a .txt file with one input per line")
+    if isinstance(input_data, str):
+        if input_data.endswith('.txt') and os.path.isfile(input_data):
+            with open(input_data, encoding='utf-8') as stream:
+                # one prompt per line; a literal backslash-n inside a line stands for a newline
+                prompts = [line.rstrip('\n').replace('\\n', '\n') for line in stream if line.strip()]
+            if not prompts:
+                raise ConfigError(f"predict data file {input_data} has no non-empty line")
+            return prompts
+        if input_data.endswith('.txt') and ' ' not in input_data:
+            raise ConfigError(f"predict data file does not exist: {input_data}")
+        return [input_data]
+    if isinstance(input_data, (list, tuple)) and all(isinstance(p, str) for p in input_data):
+        return list(input_data)
+    raise ConfigError(f"predict input must be a string, a list of strings or a .txt file, got "
+                      f"{type(input_data).__name__}")
 
 
 def _printable(config):

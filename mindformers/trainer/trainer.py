@@ -19,7 +19,8 @@ from mindformers.tools.utils import (set_output_path, get_output_root_path, get_
 from mindformers.trainer.build_trainer import build_trainer
 from mindformers.trainer.training_args import TrainingArguments
 
-_TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer'}
+_TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
+                  'text_classification': 'TextClassificationTrainer'}
 
 
 class Trainer:

@@ -48,6 +48,16 @@ def wiki_rows(tokenizer, texts, row_length, repeat=1):
     return cut_rows(tokens * repeat, row_length)
 
 
+def gpt2_tokenizer(tokenizer_type='gpt2', vocab_file=None, merges_file=None):
+    """The GPT-2 tokenizer from --vocab_file/--merges_file, else the files cached for `tokenizer_type`
+    (checkpoint_download/gpt2/, downloaded when absent)."""
+    from mindformers.models.gpt2.gpt2_tokenizer import GPT2Tokenizer  # pylint: disable=import-outside-toplevel
+    if vocab_file or merges_file:
+        return GPT2Tokenizer(vocab_file=vocab_file, merges_file=merges_file)
+    from mindformers.auto_class import AutoTokenizer  # pylint: disable=import-outside-toplevel
+    return AutoTokenizer.from_pretrained(tokenizer_type)
+
+
 def read_text(path):
     try:
         with open(path, encoding='utf-8') as stream:

@@ -1,12 +1,6 @@
 """CausalLanguageModelingTrainer: the `text_generation` task (pre-train, fine-tune, perplexity, generate)."""
-import os
-
-from mindformers.tools.checkpoint import write_error
-from mindformers.tools.errors import ConfigError
-from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
-from mindformers.tools.utils import get_real_rank
-from mindformers.trainer.base_trainer import BaseTrainer
+from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
 
 
 @MindFormerRegister.register(MindFormerModuleType.TRAINER)
@@ -31,7 +25,7 @@ class CausalLanguageModelingTrainer(BaseTrainer):
         text_generation pipeline does, and writes str(result) to `save_file`
         (default text_generation_result.txt).
         """
-        prompts = _read_prompts(input_data if input_data is not None else config.input_data)
+        prompts = read_predict_inputs(input_data if input_data is not None else config.input_data)
         batch_size = int(batch_size or config.predict_batch_size or 1)
         if tokenizer is None:
             tokenizer = self.build_task_tokenizer(config)
@@ -61,33 +55,6 @@ class CausalLanguageModelingTrainer(BaseTrainer):
             outputs = network.generate(ids, **generate_kwargs)
             texts = [tokenizer.decode(out.tolist(), skip_special_tokens=True) for out in outputs]
             results.append({'text_generation_text': texts})
-        logger.info("output result is: %s", results)
-        if get_real_rank() == 0:
-            save_file = config.save_file or 'text_generation_result.txt'
-            try:
-                with open(save_file, 'w', encoding='utf-8') as stream:
-                    stream.write(str(results))
-            except OSError as err:
-                raise write_error('prediction results', save_file, err) from None
-            logger.info("output result is saved at: %s", os.path.abspath(save_file))
+        self.save_predict_results(config, results)
         return results
 
-
-def _read_prompts(input_data):
-    if input_data is None:
-        raise ConfigError("predict needs input data: --predict_data \"text\" or a .txt file with one prompt per line")
-    if isinstance(input_data, str):
-        if input_data.endswith('.txt') and os.path.isfile(input_data):
-            with open(input_data, encoding='utf-8') as stream:
-                # one prompt per line; a literal backslash-n inside a line stands for a newline
-                prompts = [line.rstrip('\n').replace('\\n', '\n') for line in stream if line.strip()]
-            if not prompts:
-                raise ConfigError(f"predict data file {input_data} has no non-empty line")
-            return prompts
-        if input_data.endswith('.txt') and ' ' not in input_data:
-            raise ConfigError(f"predict data file does not exist: {input_data}")
-        return [input_data]
-    if isinstance(input_data, (list, tuple)) and all(isinstance(p, str) for p in input_data):
-        return list(input_data)
-    raise ConfigError(f"predict input must be a string, a list of strings or a .txt file, got "
-                      f"{type(input_data).__name__}")

@@ -215,6 +215,13 @@ def test_gpt2_configs_keep_upstream_hyperparameters(rel_path):
         assert model_config.pet_config.to_dict() == {'pet_type': 'lora', 'lora_rank': 64, 'lora_alpha': 128,
                                                      'lora_dropout': 0.1, 'target_modules': '.*dense1.*|.*dense3.*'}
         assert config.run_mode == 'finetune'
+    if model_config.num_labels is not None:   # run_gpt2_txtcls.yaml: fine-tunes a classifier from the `gpt2` LM
+        assert (config.trainer.type, config.model.arch.type) == ('TextClassificationTrainer',
+                                                                 'GPT2ForSequenceClassification')
+        assert (model_config.num_labels, model_config.checkpoint_name_or_path, config.runner_config.batch_size,
+                config.lr_schedule.learning_rate, config.metric.type) == (2, 'gpt2', 16, 1e-4, 'Accuracy')
+        assert config.train_dataset.input_columns == ['input_ids', 'attention_mask', 'labels']
+        assert config.train_dataset_task.type == config.eval_dataset_task.type == 'TextClassificationDataset'
 
 
 @pytest.mark.parametrize('rel_path', REAL_SIZE_YAMLS)

@@ -27,7 +27,7 @@ if __name__ == '__main__':
 import numpy as np
 
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, cut_rows,
+from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, cut_rows, gpt2_tokenizer,
                                                          output_file_names, positive_int, read_text)
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
@@ -61,14 +61,6 @@ def tokenize_text(tokenizer, text, max_length):
     return [row['input_ids'] for row in cut_rows(ids, max_length, flag='--max_length', needed='--max_length')]
 
 
-def _tokenizer(args):
-    from mindformers.models.gpt2.gpt2_tokenizer import GPT2Tokenizer  # pylint: disable=import-outside-toplevel
-    if args.vocab_file or args.merges_file:
-        return GPT2Tokenizer(vocab_file=args.vocab_file, merges_file=args.merges_file)
-    from mindformers.auto_class import AutoTokenizer  # pylint: disable=import-outside-toplevel
-    return AutoTokenizer.from_pretrained(args.tokenizer_type)
-
-
 def main(argv=None):
     parser = OneLineArgumentParser(prog='wikitext2_data_process.py',
                                    description='Tokenize WikiText-2 into GPT-2 MindRecord rows.')
@@ -88,7 +80,7 @@ def main(argv=None):
     if unknown or not columns:
         raise ConfigError(f"--data_columns {unknown or columns}: choose from {list(COLUMNS)}")
     check_output_file(args.output_file, num_splits)
-    tokenizer = _tokenizer(args)
+    tokenizer = gpt2_tokenizer(args.tokenizer_type, args.vocab_file, args.merges_file)
     rows = tokenize_text(tokenizer, read_text(args.input_file), max_length)
     from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
     writer = FileWriter(file_name=args.output_file, shard_num=num_splits)

@@ -1,0 +1,80 @@
+"""TextClassificationPipeline: texts -> padded token ids -> classifier logits -> [{'label', 'score'}, ...]."""
+import numpy as np
+import mindspore as ms
+
+from mindformers.dataset.labels import labels as DATASET_LABELS
+from mindformers.pipeline.base_pipeline import BasePipeline
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+
+__all__ = ['TextClassificationPipeline']
+
+_PREPROCESS_KEYS = ('max_length', 'padding', 'add_special_tokens')
+_POSTPROCESS_KEYS = ('top_k', 'dataset')
+
+
+@MindFormerRegister.register(MindFormerModuleType.PIPELINE, alias='text_classification')
+class TextClassificationPipeline(BasePipeline):
+    """`pipeline('text_classification', model=<classifier>, tokenizer=tok)("a text", top_k=1)`.
+
+    Each text gives a list of `{'label': name, 'score': softmax probability}` sorted best first; `top_k`
+    keeps the first k. Label names come from `dataset=` (cola, sst_2, imdb, ag_news), else from the model
+    config's `id2label`, else `LABEL_<id>`. Texts are padded (and cut) to `max_length`, by default the
+    model's seq_length.
+    """
+
+    def __init__(self, model, tokenizer=None, **kwargs):
+        if tokenizer is None:
+            raise ConfigError("TextClassificationPipeline needs a tokenizer: pass tokenizer=<tokenizer instance>")
+        super().__init__(model, tokenizer, **kwargs)
+
+    def _sanitize_parameters(self, **kwargs):
+        preprocess = {key: kwargs.pop(key) for key in _PREPROCESS_KEYS if key in kwargs}
+        postprocess = {key: kwargs.pop(key) for key in _POSTPROCESS_KEYS if key in kwargs}
+        if 'dataset' in postprocess and postprocess['dataset'] not in DATASET_LABELS:
+            raise ConfigError(f"TextClassificationPipeline: unknown dataset '{postprocess['dataset']}'; label names "
+                              f"are known for {sorted(DATASET_LABELS)}")
+        if kwargs:
+            raise ConfigError(f"TextClassificationPipeline: unknown arguments {sorted(kwargs)}; it takes "
+                              f"{list(_PREPROCESS_KEYS + _POSTPROCESS_KEYS)}")
+        return preprocess, {}, postprocess
+
+    def preprocess(self, inputs, max_length=None, padding='max_length', add_special_tokens=True):
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        if not texts or not all(isinstance(text, str) for text in texts):
+            raise ConfigError("TextClassificationPipeline: inputs must be a string or a list of strings")
+        max_length = max_length or getattr(getattr(self.network, 'config', None), 'seq_length', None)
+        tokens = self.tokenizer(texts, max_length=max_length, padding=padding, truncation=max_length is not None,
+                                add_special_tokens=add_special_tokens, return_tensors='np')
+        return {'input_ids': np.asarray(tokens['input_ids'], np.int32),
+                'attention_mask': np.asarray(tokens['attention_mask'], np.int32)}
+
+    def forward(self, model_inputs, **forward_params):
+        logits = self.network(ms.Tensor(model_inputs['input_ids']), ms.Tensor(model_inputs['attention_mask']))
+        logits = logits[0] if isinstance(logits, (tuple, list)) else logits
+        return logits.asnumpy().astype(np.float64)
+
+    def _label_names(self, num_labels, dataset):
+        if dataset:
+            names = DATASET_LABELS[dataset]
+            if len(names) != num_labels:
+                raise ConfigError(f"TextClassificationPipeline: dataset '{dataset}' has {len(names)} labels but the "
+                                  f"model predicts {num_labels}")
+            return list(names)
+        id2label = getattr(getattr(self.network, 'config', None), 'id2label', None) or {}
+        return [str(id2label.get(i, id2label.get(str(i), f'LABEL_{i}'))) for i in range(num_labels)]
+
+    def postprocess(self, model_outputs, top_k=None, dataset=None):
+        shifted = np.exp(model_outputs - model_outputs.max(-1, keepdims=True))
+        probs = shifted / shifted.sum(-1, keepdims=True)
+        names = self._label_names(probs.shape[-1], dataset)
+        results = []
+        for row in probs:
+            scores = sorted(({'label': names[i], 'score': float(p)} for i, p in enumerate(row)),
+                            key=lambda item: item['score'], reverse=True)
+            results.append(scores[:top_k] if top_k is not None else scores)
+        return results
+
+
+# also reachable by its class name, as `type: TextClassificationPipeline`
+MindFormerRegister.register_cls(TextClassificationPipeline, MindFormerModuleType.PIPELINE)

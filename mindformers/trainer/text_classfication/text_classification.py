@@ -1,0 +1,52 @@
+"""TextClassificationTrainer: the `text_classification` task (fine-tune a classifier, Top1 accuracy, predict)."""
+from mindformers.tools.errors import DatasetError
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRAINER)
+class TextClassificationTrainer(BaseTrainer):
+    """Trainer for sequence classifiers (GPT2ForSequenceClassification): rows of token ids with one label."""
+    default_metric = 'Accuracy'
+
+    def __init__(self, model_name=None):
+        super().__init__('text_classification', model_name)
+
+    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
+              **kwargs):
+        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
+                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
+
+    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
+        kwargs.setdefault('metric_name', 'Top1 Accuracy')
+        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
+
+    @staticmethod
+    def _check_record_length(dataset, model_config, section):
+        """Rows are whole (padded) texts: at most seq_length tokens, the positions the model has."""
+        record_length = getattr(dataset, 'record_length', None)
+        seq_length = getattr(model_config, 'seq_length', None)
+        if record_length is not None and seq_length is not None and record_length > seq_length:
+            raise DatasetError(f"{section} rows hold {record_length} tokens but the model's seq_length is "
+                               f"{seq_length}; re-run txtcls_dataset_to_mindrecord.py with --max_length {seq_length} "
+                               f"or set model.model_config.seq_length {record_length}")
+
+    def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
+        """Classify a string, a list of strings, or a .txt file (one text per line) through the
+        text_classification pipeline: one `[{'label': str, 'score': float}, ...]` list per text, best first
+        (`top_k` keeps the first k), written to `save_file` (default text_classification_result.txt)."""
+        from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
+        texts = read_predict_inputs(input_data if input_data is not None else config.input_data)
+        if tokenizer is None:
+            tokenizer = self.build_task_tokenizer(config)
+        if network is None:
+            network = self.create_network(config)
+        if config.load_checkpoint:
+            self.load_weights(config, network)
+        network.set_train(False)
+        options = {key: kwargs[key] for key in ('top_k', 'dataset') if kwargs.get(key) is not None}
+        classifier = pipeline('text_classification', model=network, tokenizer=tokenizer,
+                              max_length=network.config.seq_length, padding='max_length')
+        results = classifier(texts, batch_size=int(batch_size or config.predict_batch_size or 1), **options)
+        self.save_predict_results(config, results)
+        return results

@@ -1,0 +1,85 @@
+"""pipeline('text_classification') on a tiny GPT2ForSequenceClassification with the real GPT-2 vocabulary:
+softmax scores of the model's logits, best first, label names, top_k, padding that changes nothing."""
+import os
+
+import mindspore as ms
+import numpy as np
+import pytest
+
+from mindformers import GPT2Config, GPT2ForSequenceClassification, GPT2Tokenizer, pipeline
+from mindformers.tools.errors import ConfigError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+GPT2_DIR = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'tokenizers', 'gpt2')
+TEXTS = ["Call me Ishmael.", "It is a truth universally acknowledged, that a single man in possession of a good "
+         "fortune, must be in want of a wife."]
+
+
+@pytest.fixture(scope='module', name='parts')
+def fixture_parts():
+    if not os.path.isdir(GPT2_DIR):
+        pytest.skip(f"the real GPT-2 vocabulary (../shared/data/tokenizers/gpt2) is not at {GPT2_DIR}")
+    previous = ms.get_context('mode')
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    ms.set_seed(0)
+    tokenizer = GPT2Tokenizer.from_pretrained(GPT2_DIR)
+    config = GPT2Config(seq_length=40, hidden_size=32, num_layers=2, num_heads=4, num_labels=3,
+                        compute_dtype='float32', hidden_dropout_rate=0.0, attention_dropout_rate=0.0,
+                        embedding_dropout_prob=0.0)
+    model = GPT2ForSequenceClassification(config)
+    model.set_train(False)
+    yield model, tokenizer
+    ms.set_context(mode=previous)
+
+
+def softmax_of_unpadded_logits(model, tokenizer, text):
+    ids = np.asarray([tokenizer(text)['input_ids']], np.int32)
+    logits = model(ms.Tensor(ids), ms.Tensor(np.ones_like(ids))).asnumpy().astype(np.float64)[0]
+    return np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+
+
+def test_scores_are_the_softmax_of_the_logits_at_the_last_real_token_best_first(parts):
+    model, tokenizer = parts
+    classifier = pipeline('text_classification', model=model, tokenizer=tokenizer)
+    out = classifier(TEXTS[1])
+    probs = softmax_of_unpadded_logits(model, tokenizer, TEXTS[1])   # no padding at all
+    assert [item['label'] for item in out[0]] == [f'LABEL_{i}' for i in np.argsort(-probs)]
+    assert np.allclose([item['score'] for item in out[0]], np.sort(probs)[::-1], atol=1e-6)
+    assert sum(item['score'] for item in out[0]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_list_inputs_give_one_result_per_text_and_top_k_trims(parts):
+    model, tokenizer = parts
+    classifier = pipeline('text_classification', model=model, tokenizer=tokenizer)
+    out = classifier(TEXTS, batch_size=2, top_k=1)
+    assert len(out) == 2 and all(len(scores) == 1 for scores in out)
+    for text, scores in zip(TEXTS, out):
+        probs = softmax_of_unpadded_logits(model, tokenizer, text)
+        assert scores[0] == {'label': f'LABEL_{int(np.argmax(probs))}', 'score': pytest.approx(probs.max(), abs=1e-6)}
+
+
+def test_label_names_come_from_the_config_id2label(parts):
+    model, tokenizer = parts
+    model.config.id2label = {0: 'austen', 1: 'melville', 2: 'other'}
+    try:
+        out = pipeline('text_classification', model=model, tokenizer=tokenizer)(TEXTS[0])
+    finally:
+        del model.config.id2label
+    assert sorted(item['label'] for item in out[0]) == ['austen', 'melville', 'other']
+
+
+def test_dataset_label_names_must_match_the_model(parts):
+    model, tokenizer = parts
+    classifier = pipeline('text_classification', model=model, tokenizer=tokenizer)
+    with pytest.raises(ConfigError, match="dataset 'sst_2' has 2 labels but the model predicts 3"):
+        classifier(TEXTS[0], dataset='sst_2')
+    with pytest.raises(ConfigError, match="unknown dataset 'mnli'"):
+        classifier(TEXTS[0], dataset='mnli')
+    with pytest.raises(ConfigError, match=r"unknown arguments \['max_new_tokens'\]"):
+        classifier(TEXTS[0], max_new_tokens=3)
+
+
+def test_the_pipeline_needs_a_tokenizer(parts):
+    model, _ = parts
+    with pytest.raises(ConfigError, match='needs a tokenizer'):
+        pipeline('text_classification', model=model)
