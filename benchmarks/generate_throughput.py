@@ -1,12 +1,13 @@
 """Greedy generation speed: mindformers (use_past True / False) vs Hugging Face transformers, same run.
 
-    python benchmarks/generate_throughput.py [--new_tokens 128] [--prompt 32] [--batches 1 8]
+    python benchmarks/generate_throughput.py [--family llama|gpt2|bloom|qwen2|all] [--new_tokens 128]
+                                             [--prompt 32] [--batches 1 8]
 
-Same tiny LLaMA as the training benchmark (vocab 32000, hidden 256, 4 layers, 8 heads, fp32), random
-weights, a random prompt, greedy decoding with EOS disabled so every run makes exactly --new_tokens
+Same tiny models as the training benchmark (benchmarks/families.py: vocab 32000, hidden 256, 4 layers,
+8 heads, fp32), random weights, a random prompt, greedy decoding with EOS disabled so every run makes exactly --new_tokens
 tokens. Reports new tokens/s (all rows) and time to first token (a 1-token generate, prefill included),
-then the KV-cache decode speed at 64/256/512 new tokens with seq_length = prompt + new tokens, to show
-that a token's cost does not grow with the sequence. Each measurement runs in its own process.
+then (for one family) the KV-cache decode speed at 64/256/512 new tokens with seq_length = prompt + new
+tokens, to show that a token's cost does not grow with the sequence. Each measurement runs in its own process.
 """
 import argparse
 import json
@@ -19,22 +20,21 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-SIZES = dict(vocab=32000, hidden=256, layers=4, heads=8, ffn=688)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from families import DESCRIPTION, FAMILIES, SIZES, machine, ours, reference  # noqa: E402  pylint: disable=C0413
 
 
 def _prompts(batch, prompt_len):
     return np.random.default_rng(0).integers(3, SIZES['vocab'], size=(batch, prompt_len)).tolist()
 
 
-def run_mindformers(batch, prompt_len, new_tokens, use_past):
+def run_mindformers(family, batch, prompt_len, new_tokens, use_past):
     import mindspore as ms
-    from mindformers import LlamaConfig, LlamaForCausalLM
     ms.set_context(mode=ms.GRAPH_MODE, device_target='CPU')
     ms.set_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(
-        seq_length=prompt_len + new_tokens, hidden_size=SIZES['hidden'], num_layers=SIZES['layers'],
-        num_heads=SIZES['heads'], vocab_size=SIZES['vocab'], intermediate_size=SIZES['ffn'],
-        compute_dtype='float32', param_init_type='float32', use_past=use_past, batch_size=batch))
+    model = ours(family, prompt_len + new_tokens, use_past=use_past, batch_size=batch)
+    model.set_train(False)
     prompts = _prompts(batch, prompt_len)
     model.generate(prompts, max_new_tokens=2, do_sample=False, eos_token_id=[])  # compile both graphs
     start = time.perf_counter()
@@ -47,14 +47,10 @@ def run_mindformers(batch, prompt_len, new_tokens, use_past):
     return {'tokens_per_s': batch * new_tokens / total, 'ttft_s': first}
 
 
-def run_torch(batch, prompt_len, new_tokens):
+def run_torch(family, batch, prompt_len, new_tokens):
     import torch
-    from transformers import LlamaConfig as HFConfig, LlamaForCausalLM as HFModel
     torch.manual_seed(0)
-    model = HFModel(HFConfig(vocab_size=SIZES['vocab'], hidden_size=SIZES['hidden'],
-                             intermediate_size=SIZES['ffn'], num_hidden_layers=SIZES['layers'],
-                             num_attention_heads=SIZES['heads'], max_position_embeddings=prompt_len + new_tokens,
-                             attn_implementation='eager')).eval()
+    model = reference(family, prompt_len + new_tokens).eval()
     ids = torch.tensor(_prompts(batch, prompt_len))
     kwargs = dict(do_sample=False, eos_token_id=None, pad_token_id=0, use_cache=True)
     with torch.no_grad():
@@ -79,6 +75,7 @@ def _child(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--family', choices=FAMILIES + ('all',), default='llama')
     parser.add_argument('--new_tokens', type=int, default=128)
     parser.add_argument('--prompt', type=int, default=32)
     parser.add_argument('--batches', type=int, nargs='+', default=[1, 8])
@@ -87,27 +84,34 @@ def main():
     if args.child:
         spec = json.loads(args.child)
         if spec['who'] == 'torch':
-            result = run_torch(spec['batch'], spec['prompt'], spec['new'])
+            result = run_torch(spec['family'], spec['batch'], spec['prompt'], spec['new'])
         else:
-            result = run_mindformers(spec['batch'], spec['prompt'], spec['new'], spec['who'] == 'use_past')
+            result = run_mindformers(spec['family'], spec['batch'], spec['prompt'], spec['new'],
+                                     spec['who'] == 'use_past')
         print(json.dumps(result))
         return
-    print(f"tiny LLaMA (vocab 32000, hidden 256, 4 layers, 8 heads, fp32), prompt {args.prompt}, "
-          f"{args.new_tokens} new tokens, greedy")
-    print(f"{'batch':>5} | {'mindformers use_past':>22} | {'mindformers full':>22} | {'transformers':>22} | "
-          f"{'ratio (use_past/HF)':>19}")
-    for batch in args.batches:
-        row = {who: _child({'who': who, 'batch': batch, 'prompt': args.prompt, 'new': args.new_tokens})
-               for who in ('use_past', 'full', 'torch')}
-        cells = [f"{row[w]['tokens_per_s']:8.1f} tok/s {row[w]['ttft_s'] * 1000:5.0f} ms" for w in
-                 ('use_past', 'full', 'torch')]
-        print(f"{batch:>5} | {cells[0]:>22} | {cells[1]:>22} | {cells[2]:>22} | "
-              f"{row['use_past']['tokens_per_s'] / row['torch']['tokens_per_s']:19.2f}")
+    print(machine())
+    print(f"prompt {args.prompt}, {args.new_tokens} new tokens, greedy, fp32, random weights")
+    print(f"{'family':<7} {'batch':>5} | {'mindformers use_past':>22} | {'mindformers full':>22} | "
+          f"{'transformers':>22} | {'ratio (use_past/HF)':>19}")
+    families = FAMILIES if args.family == 'all' else (args.family,)
+    for family in families:
+        for batch in args.batches:
+            row = {who: _child({'who': who, 'family': family, 'batch': batch, 'prompt': args.prompt,
+                                'new': args.new_tokens}) for who in ('use_past', 'full', 'torch')}
+            cells = [f"{row[w]['tokens_per_s']:8.1f} tok/s {row[w]['ttft_s'] * 1000:5.0f} ms" for w in
+                     ('use_past', 'full', 'torch')]
+            print(f"{family:<7} {batch:>5} | {cells[0]:>22} | {cells[1]:>22} | {cells[2]:>22} | "
+                  f"{row['use_past']['tokens_per_s'] / row['torch']['tokens_per_s']:19.2f}")
     print("(tok/s = new tokens per second over all rows; ms = time to first token)")
-    print("KV-cache decode speed as the sequence grows (batch 1, seq_length = prompt + new tokens):")
-    for new in (64, 256, 512):
-        result = _child({'who': 'use_past', 'batch': 1, 'prompt': args.prompt, 'new': new})
-        print(f"  {new:4d} new tokens: {result['tokens_per_s']:8.1f} tok/s")
+    for family in families:
+        print(f"  {family}: {DESCRIPTION[family]}")
+    if len(families) == 1:
+        print(f"KV-cache decode speed as the sequence grows ({families[0]}, batch 1, seq_length = prompt + new):")
+        for new in (64, 256, 512):
+            result = _child({'who': 'use_past', 'family': families[0], 'batch': 1, 'prompt': args.prompt,
+                             'new': new})
+            print(f"  {new:4d} new tokens: {result['tokens_per_s']:8.1f} tok/s")
 
 
 if __name__ == '__main__':

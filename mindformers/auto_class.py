@@ -19,7 +19,7 @@ from mindformers.models.hf_conversion import family_converter, load_hf_directory
 from mindformers.tools.download import (named_config_path, named_file_folder, resolve_named_checkpoint,
                                         download_with_progress_bar)
 from mindformers.tools.errors import ConfigError, CheckpointError
-from mindformers.tools.hf_checkpoint import is_hf_directory
+from mindformers.tools.hf_checkpoint import is_hf_directory, pickle_refusal
 from mindformers.tools.register import MindFormerConfig, MindFormerRegister, MindFormerModuleType
 
 __all__ = ['AutoConfig', 'AutoModel', 'AutoTokenizer', 'AutoProcessor']
@@ -172,7 +172,7 @@ class AutoModel:
                 model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, arch)
                 return load_hf_directory(model_class, source, **kwargs)
             raise CheckpointError(f"AutoModel.from_pretrained: directory {source} holds neither *.yaml + *.ckpt nor "
-                                  f"config.json + *.safetensors")
+                                  f"config.json + *.safetensors{pickle_refusal(source)}")
         yaml_path = _resolve_yaml(source, 'AutoModel.from_pretrained')
         run_config = MindFormerConfig(yaml_path)
         checkpoint = None

@@ -109,8 +109,11 @@ def save_checkpoint_atomic(save_obj, path, append_dict=None, fmt='ckpt'):
     except (OSError, RuntimeError) as err:
         raise write_error('checkpoint', path, err) from None
     finally:
-        if tmp_path is not None and os.path.exists(tmp_path):
-            os.remove(tmp_path)
+        if tmp_path is not None:
+            # MindSpore writes <stem>.tmp and renames it to the name it was given; a failed write leaves it
+            for leftover in (tmp_path, os.path.splitext(tmp_path)[0] + '.tmp'):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
     return path
 
 

@@ -9,6 +9,17 @@ class ConfigError(MindFormerError, ValueError):
     """A config value, key or combination is wrong."""
 
 
+class ConfigTypeError(ConfigError, TypeError):
+    """A config value has the wrong type (also a TypeError, as upstream raises)."""
+
+
+class ConfigKeyError(ConfigError, KeyError):
+    """A config section lacks a required key (also a KeyError, as upstream raises)."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ''
+
+
 class DatasetError(MindFormerError, ValueError):
     """A dataset path, format or column layout is wrong."""
 

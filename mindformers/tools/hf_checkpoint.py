@@ -10,6 +10,18 @@ import numpy as np
 
 from mindformers.tools.errors import CheckpointError, ConfigError
 
+PICKLE_WEIGHT_FILES = ('pytorch_model.bin', 'pytorch_model.bin.index.json', 'model.pt', 'model.pth')
+
+
+def pickle_refusal(directory):
+    """' (<file> is a pickle, ...)' when the directory holds PyTorch pickle weights instead of safetensors."""
+    found = [name for name in PICKLE_WEIGHT_FILES if os.path.isfile(os.path.join(directory, name))]
+    if not found:
+        return ''
+    return (f"; {found[0]} is a pickle, which is not loaded (unpickling can run code): save the model with "
+            f"safetensors (transformers: save_pretrained(dir, safe_serialization=True))")
+
+
 def _safetensors_files(directory):
     index_path = os.path.join(directory, 'model.safetensors.index.json')
     if os.path.isfile(index_path):
@@ -27,7 +39,8 @@ def _safetensors_files(directory):
         return [os.path.join(directory, name) for name in files]
     files = sorted(f for f in os.listdir(directory) if f.endswith('.safetensors'))
     if not files:
-        raise CheckpointError(f"{directory} holds no *.safetensors file (and no model.safetensors.index.json)")
+        raise CheckpointError(f"{directory} holds no *.safetensors file (and no model.safetensors.index.json)"
+                              f"{pickle_refusal(directory)}")
     return [os.path.join(directory, name) for name in files]
 
 

@@ -81,6 +81,49 @@ def get_output_root_path():
     return os.path.abspath(os.getenv('LOCAL_DEFAULT_PATH', DEFAULT_OUTPUT_DIR))
 
 
+_OUTPUT_LOCKS = {}
+
+
+def lock_output_dir():
+    """Hold `<output>/.run_rank_<N>.lock` until `unlock_output_dir()` (or the end of the process), so that a
+    second run writing checkpoints of the same rank into the same output_dir stops before it starts.
+
+    An advisory `flock`: the kernel drops it when the process ends, however it ends (a killed run leaves no
+    stale lock). Ranks of one msrun job each lock their own file.
+    """
+    import fcntl  # pylint: disable=import-outside-toplevel
+    root = get_output_root_path()
+    path = os.path.join(root, f'.run_rank_{get_real_rank()}.lock')
+    if path in _OUTPUT_LOCKS:
+        return path
+    try:
+        os.makedirs(root, exist_ok=True)
+        handle = open(path, 'a+', encoding='utf-8')  # pylint: disable=consider-using-with
+    except OSError as err:
+        from mindformers.tools.checkpoint import write_error  # pylint: disable=import-outside-toplevel
+        raise write_error('run lock', path, err) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or 'another process'
+        handle.close()
+        raise ConfigError(f"output_dir {root} is in use by another run (pid {owner}) writing rank "
+                          f"{get_real_rank()}; wait for it to finish or give this run its own --output_dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _OUTPUT_LOCKS[path] = handle
+    return path
+
+
+def unlock_output_dir(path):
+    handle = _OUTPUT_LOCKS.pop(path, None)
+    if handle is not None:
+        handle.close()  # closing the file releases the flock
+
+
 def get_output_subpath(sub_class, rank_id=None, append_rank=True):
     """<output>/<sub_class>[/rank_<id>], created if missing."""
     path = os.path.join(get_output_root_path(), sub_class)

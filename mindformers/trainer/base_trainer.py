@@ -22,7 +22,7 @@ from mindformers.tools.checkpoint import load_param_dict, write_error
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
-from mindformers.tools.utils import get_real_rank, get_real_group_size
+from mindformers.tools.utils import get_real_rank, get_real_group_size, lock_output_dir, unlock_output_dir
 from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
                                        get_common_resume_checkpoint)
 from mindformers.wrapper import build_wrapper
@@ -146,6 +146,13 @@ class BaseTrainer:
                          callbacks=None, eval_dataset=None, **kwargs):
         build_parallel_config(config)
         self.check_parallel(config)
+        lock = lock_output_dir()  # checkpoints of this rank go to output_dir: one run at a time
+        try:
+            return self._training_process(config, network, dataset, optimizer, wrapper, callbacks, eval_dataset)
+        finally:
+            unlock_output_dir(lock)
+
+    def _training_process(self, config, network, dataset, optimizer, wrapper, callbacks, eval_dataset):
         runner = config.runner_config
         accumulation = self._grad_accumulation(config)
         device_num = config.device_num or get_real_group_size()

@@ -72,3 +72,22 @@ def test_resume_after_kill_gives_same_weights(tmp_path):
     assert expected.keys() == got.keys() and expected
     for name, value in expected.items():
         np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-6, err_msg=name)
+
+
+def test_second_run_into_a_busy_output_dir_stops_and_a_killed_run_leaves_no_stale_lock(tmp_path):
+    data = write_mindrecord(tmp_path / 'train.mindrecord', counting_rows(400, 16, 64))
+    config = write_yaml(tmp_path / 'tiny.yaml', epochs=50, batch_size=4, save_steps=5, keep_max=2)
+    first = _start(config, data, tmp_path)
+    try:
+        _wait_for_step(tmp_path / 'output' / 'checkpoint' / 'rank_0' / 'meta.json', 5, first)
+        second = run_cli(['--config', config, '--train_dataset_dir', data], tmp_path)
+        assert first.poll() is None, "the first run ended before the second one tried"
+        assert second.returncode == 2
+        assert second.stderr.strip().splitlines()[-1] == (
+            f"run_mindformer.py: error: output_dir {tmp_path / 'output'} is in use by another run (pid {first.pid}) "
+            f"writing rank 0; wait for it to finish or give this run its own --output_dir")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    third = run_cli(['--config', config, '--train_dataset_dir', data, '--runner_config.stop_step', '2'], tmp_path)
+    assert third.returncode == 0, third.stderr[-2000:]

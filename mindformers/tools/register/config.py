@@ -73,6 +73,9 @@ def load_yaml_file(path):
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        if isinstance(err, yaml.constructor.ConstructorError) and 'tag' in str(err.problem):
+            raise ConfigError(f"{path} at {where}: {err.problem}; configs are loaded safely (plain YAML values only, "
+                              f"no Python objects)") from None
         raise ConfigError(f"YAML syntax error in {path} at {where}: {err.problem}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read config file {path}: {err}") from None

@@ -4,6 +4,8 @@ import importlib
 import os
 import sys
 
+from mindformers.tools.errors import ConfigError, ConfigKeyError, ConfigTypeError
+
 
 class MindFormerModuleType:
     """Names of the registry's sections; YAML `type:` keys are resolved within one of them."""
@@ -64,10 +66,10 @@ class MindFormerRegister:
     @classmethod
     def get_cls(cls, module_type, class_name):
         if not cls.is_exist(module_type):
-            raise ValueError(f"Can't find module type '{module_type}' in the registry")
+            raise ConfigError(f"Can't find module type '{module_type}' in the registry")
         if not cls.is_exist(module_type, class_name):
             known = ", ".join(sorted(cls.registry[module_type]))
-            raise ValueError(f"Can't find class type {module_type} class name {class_name} in class registry; "
+            raise ConfigError(f"Can't find class type {module_type} class name {class_name} in class registry; "
                              f"registered {module_type} names: {known}")
         return cls.registry[module_type][class_name]
 
@@ -76,11 +78,11 @@ class MindFormerRegister:
         """Load `module_file.ClassName` from the folder in env REGISTER_PATH and register it."""
         register_path = os.environ.get("REGISTER_PATH")
         if not register_path:
-            raise ValueError(f"auto_register: '{class_reference}' needs --register_path (env REGISTER_PATH) "
+            raise ConfigError(f"auto_register: '{class_reference}' needs --register_path (env REGISTER_PATH) "
                              f"pointing at the folder that holds its module")
         module_name, _, class_name = class_reference.rpartition(".")
         if not module_name:
-            raise ValueError(f"auto_register: '{class_reference}' must be written as module_file.ClassName")
+            raise ConfigError(f"auto_register: '{class_reference}' must be written as module_file.ClassName")
         if register_path not in sys.path:
             sys.path.insert(0, register_path)
         module = importlib.import_module(module_name)
@@ -92,13 +94,13 @@ class MindFormerRegister:
     def get_instance_from_cfg(cls, cfg, module_type=MindFormerModuleType.TOOLS, default_args=None):
         """Build `cfg['type']` with the remaining keys; `default_args` override keys present in `cfg`."""
         if not isinstance(cfg, dict):
-            raise TypeError(f"Config for a {module_type} must be a dict with a 'type' key, got {type(cfg).__name__}")
+            raise ConfigTypeError(f"Config for a {module_type} must be a dict with a 'type' key, got {type(cfg).__name__}")
         if "type" not in cfg:
-            raise KeyError(f"Config for a {module_type} must contain the key 'type', got keys {list(cfg)}")
+            raise ConfigKeyError(f"Config for a {module_type} must contain the key 'type', got keys {list(cfg)}")
         args = copy.deepcopy(dict(cfg))
         if default_args is not None:
             if not isinstance(default_args, dict):
-                raise TypeError(f"default_args must be a dict or None, got {type(default_args).__name__}")
+                raise ConfigTypeError(f"default_args must be a dict or None, got {type(default_args).__name__}")
             for key, value in default_args.items():
                 args[key] = value
         auto_register = args.pop("auto_register", None)
@@ -110,7 +112,7 @@ class MindFormerRegister:
         elif isinstance(obj_type, type):
             obj_cls = obj_type
         else:
-            raise TypeError(f"'type' of a {module_type} must be a class name or a class, got {obj_type!r}")
+            raise ConfigTypeError(f"'type' of a {module_type} must be a class name or a class, got {obj_type!r}")
         try:
             return obj_cls(**args)
         except Exception as err:  # re-raise with the class name in front, same exception type
@@ -122,7 +124,7 @@ class MindFormerRegister:
     @classmethod
     def get_instance(cls, module_type=MindFormerModuleType.TOOLS, class_name=None, **kwargs):
         if class_name is None:
-            raise ValueError("class_name is required to build an instance from the registry")
+            raise ConfigError("class_name is required to build an instance from the registry")
         return cls.get_cls(module_type, class_name)(**kwargs)
 
 

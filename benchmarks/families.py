@@ -1,0 +1,74 @@
+"""The model families the benchmarks compare, each as a pair: our model and its Hugging Face `transformers`
+counterpart, built at the same tiny size (vocab 32000, hidden 256, 4 layers, 8 heads, fp32, no dropout).
+
+    ours(family, seq_length, **model_kwargs) -> a mindformers causal LM
+    reference(family, positions)             -> a transformers causal LM (eager attention)
+"""
+import os
+import platform
+import subprocess
+
+SIZES = dict(vocab=32000, hidden=256, layers=4, heads=8, ffn=688, kv_heads=2)
+FAMILIES = ('llama', 'gpt2', 'bloom', 'qwen2')
+DESCRIPTION = {
+    'llama': 'LLaMA (RoPE, RMSNorm, SwiGLU 688, MHA)',
+    'gpt2': 'GPT-2 (learned positions, LayerNorm, GELU 1024, MHA, biases, tied head)',
+    'bloom': 'BLOOM (ALiBi, LayerNorm, GELU 1024, MHA, biases, tied head)',
+    'qwen2': 'Qwen2 (RoPE, RMSNorm, SwiGLU 688, GQA 8/2, q/k/v bias, tied head)',
+}
+
+
+def ours(family, seq_length, **kwargs):
+    """Our model of `family`; kwargs (use_past, batch_size) go to its config."""
+    common = dict(seq_length=seq_length, vocab_size=SIZES['vocab'], hidden_size=SIZES['hidden'],
+                  num_layers=SIZES['layers'], num_heads=SIZES['heads'], compute_dtype='float32',
+                  param_init_type='float32', **kwargs)
+    if family in ('llama', 'qwen2'):
+        from mindformers import LlamaConfig, LlamaForCausalLM  # pylint: disable=import-outside-toplevel
+        extra = dict(n_kv_heads=SIZES['kv_heads'], qkv_has_bias=True, tie_word_embeddings=True) \
+            if family == 'qwen2' else {}
+        return LlamaForCausalLM(LlamaConfig(intermediate_size=SIZES['ffn'], **extra, **common))
+    dropout = dict(hidden_dropout_rate=0.0, attention_dropout_rate=0.0)
+    if family == 'gpt2':
+        from mindformers import GPT2Config, GPT2LMHeadModel  # pylint: disable=import-outside-toplevel
+        return GPT2LMHeadModel(GPT2Config(embedding_dropout_prob=0.0, **dropout, **common))
+    if family == 'bloom':
+        from mindformers import BloomConfig, BloomLMHeadModel  # pylint: disable=import-outside-toplevel
+        return BloomLMHeadModel(BloomConfig(**dropout, **common))
+    raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
+
+
+def reference(family, positions):
+    """The transformers model of `family` at the same size, eager attention."""
+    import transformers  # pylint: disable=import-outside-toplevel
+    hidden, layers, heads, vocab = SIZES['hidden'], SIZES['layers'], SIZES['heads'], SIZES['vocab']
+    if family in ('llama', 'qwen2'):
+        cls, config_cls = (transformers.LlamaForCausalLM, transformers.LlamaConfig) if family == 'llama' else \
+            (transformers.Qwen2ForCausalLM, transformers.Qwen2Config)
+        extra = dict(num_key_value_heads=SIZES['kv_heads'], tie_word_embeddings=True) if family == 'qwen2' else {}
+        config = config_cls(vocab_size=vocab, hidden_size=hidden, intermediate_size=SIZES['ffn'],
+                            num_hidden_layers=layers, num_attention_heads=heads, max_position_embeddings=positions,
+                            attn_implementation='eager', **extra)
+        return cls(config)
+    if family == 'gpt2':
+        return transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            vocab_size=vocab, n_embd=hidden, n_layer=layers, n_head=heads, n_positions=positions, resid_pdrop=0.0,
+            embd_pdrop=0.0, attn_pdrop=0.0, attn_implementation='eager'))
+    if family == 'bloom':
+        return transformers.BloomForCausalLM(transformers.BloomConfig(
+            vocab_size=vocab, hidden_size=hidden, n_layer=layers, n_head=heads, hidden_dropout=0.0,
+            attention_dropout=0.0, attn_implementation='eager'))
+    raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
+
+
+def machine():
+    """One line naming the CPU and its vector extensions: a speed holds only where it was measured."""
+    model, flags = platform.processor() or 'unknown CPU', ''
+    try:
+        info = subprocess.run(['lscpu'], capture_output=True, text=True, check=True).stdout
+        fields = dict(line.split(':', 1) for line in info.splitlines() if ':' in line)
+        model = fields.get('Model name', model).strip()
+        flags = ' '.join(f for f in fields.get('Flags', '').split() if f.startswith(('avx', 'amx', 'fma')))
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return f"CPU: {model}, {os.cpu_count()} logical cores; vector flags: {flags or 'unknown'}"
