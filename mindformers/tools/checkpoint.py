@@ -23,8 +23,26 @@ def read_checkpoint(path):
                               f"{first}") from None
 
 
+TMP_PREFIX = '.tmp_'  # files being written; hidden, and never taken for a checkpoint
+
+
 def list_checkpoints(directory):
-    return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(CKPT_SUFFIXES))
+    """The checkpoint files of a folder; hidden files (saves in progress or interrupted) are not among them."""
+    return sorted(os.path.join(directory, f) for f in os.listdir(directory)
+                  if f.endswith(CKPT_SUFFIXES) and not f.startswith('.'))
+
+
+def remove_interrupted_saves(directory):
+    """Delete temp files a killed run left in `directory` (its saves never completed); returns their names."""
+    if not os.path.isdir(directory):
+        return []
+    stale = [f for f in os.listdir(directory) if f.startswith(TMP_PREFIX)]
+    for name in stale:
+        try:
+            os.remove(os.path.join(directory, name))
+        except OSError as err:
+            raise write_error('checkpoint folder', directory, err) from None
+    return stale
 
 
 # parameters a checkpoint may lack without the load being partial: KV caches (inference state) and PET deltas
@@ -98,7 +116,7 @@ def save_checkpoint_atomic(save_obj, path, append_dict=None, fmt='ckpt'):
     tmp_path = None
     try:
         os.makedirs(directory, exist_ok=True)
-        handle, tmp_path = tempfile.mkstemp(prefix='.tmp_', suffix='.' + fmt, dir=directory)
+        handle, tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, suffix='.' + fmt, dir=directory)
         os.close(handle)
         ms.save_checkpoint(save_obj, tmp_path, append_dict=append_dict, format=fmt)
         with open(tmp_path, 'rb') as stream:
@@ -123,7 +141,7 @@ def write_text_atomic(path, text, what='file'):
     tmp_path = None
     try:
         os.makedirs(directory, exist_ok=True)
-        handle, tmp_path = tempfile.mkstemp(prefix='.tmp_', suffix='.txt', dir=directory)
+        handle, tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, suffix='.txt', dir=directory)
         with os.fdopen(handle, 'w', encoding='utf-8') as stream:
             stream.write(text)
             stream.flush()

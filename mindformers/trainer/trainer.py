@@ -9,7 +9,7 @@ from mindformers.core.context.build_context import build_context, context_is_bui
 from mindformers.core.parallel_config import (TransformerOpParallelConfig, TransformerRecomputeConfig,
                                               build_parallel_config)
 from mindformers.mindformer_book import MindFormerBook
-from mindformers.tools.checkpoint import write_error
+from mindformers.tools.checkpoint import list_checkpoints, write_error
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig
@@ -217,5 +217,5 @@ class Trainer:
         folder = os.path.join(get_output_root_path(), 'checkpoint', f'rank_{get_real_rank()}')
         if not os.path.isdir(folder):
             return None
-        files = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith('.ckpt')]
+        files = list_checkpoints(folder)
         return max(files, key=os.path.getmtime) if files else None

@@ -91,3 +91,57 @@ def test_second_run_into_a_busy_output_dir_stops_and_a_killed_run_leaves_no_stal
         first.wait()
     third = run_cli(['--config', config, '--train_dataset_dir', data, '--runner_config.stop_step', '2'], tmp_path)
     assert third.returncode == 0, third.stderr[-2000:]
+
+
+def _kill_while_writing(folder, proc, timeout=300):
+    """SIGKILL `proc` the moment a checkpoint temp file shows up in `folder` (a save is in progress)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if folder.is_dir():
+            writing = [n for n in os.listdir(folder) if n.startswith('.tmp_')]
+            if writing:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return writing
+        assert proc.poll() is None, "training ended before a save could be interrupted"
+        time.sleep(0.0005)
+    raise AssertionError(f"no checkpoint write seen within {timeout}s")
+
+
+def test_sigkill_during_a_checkpoint_write_leaves_only_whole_files_and_resume_matches(tmp_path):
+    # vocab 8000: 1.5 M floats of weights + Adam state per save, so a write lasts long enough to hit
+    data = write_mindrecord(tmp_path / 'train.mindrecord', counting_rows(160, 16, 8000))
+    config = write_yaml(tmp_path / 'tiny.yaml', epochs=1, batch_size=4, vocab_size=8000, save_steps=4,
+                        keep_max=100)
+    straight = tmp_path / 'straight'
+    straight.mkdir()
+    result = run_cli(['--config', config, '--train_dataset_dir', data], straight)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    killed = tmp_path / 'killed'
+    killed.mkdir()
+    folder = killed / 'output' / 'checkpoint' / 'rank_0'
+    proc = _start(config, data, killed)
+    # let a few saves complete first, then interrupt the next one
+    _wait_for_step(folder / 'meta.json', 12, proc)
+    writing = _kill_while_writing(folder, proc)
+    complete = sorted(n for n in os.listdir(folder) if n.endswith('.ckpt') and not n.startswith('.'))
+    counts = {n: len(ms.load_checkpoint(str(folder / n))) for n in complete}
+    assert complete and len(set(counts.values())) == 1, (writing, counts)   # every named file is whole
+    meta = json.loads((folder / 'meta.json').read_text())
+    assert meta['last_ckpt_file'] in complete
+    # the interrupted save is only a hidden temp file, which no checkpoint lookup takes
+    from mindformers.tools.checkpoint import list_checkpoints  # pylint: disable=import-outside-toplevel
+    assert [os.path.basename(p) for p in list_checkpoints(str(folder))] == complete
+
+    resumed = run_cli(['--config', config, '--train_dataset_dir', data, '--resume_training', 'True',
+                       '--load_checkpoint', str(killed / 'output' / 'checkpoint')], killed)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming from global step {meta['last_step']}" in resumed.stdout
+    assert not [n for n in os.listdir(folder) if n.startswith('.tmp_')]   # the resumed run cleared the leftover
+    final = 'tiny_rank_0-1_40.ckpt'   # 160 rows / batch 4
+    expected = _network_weights(straight / 'output' / 'checkpoint' / 'rank_0' / final)
+    got = _network_weights(folder / final)
+    assert expected.keys() == got.keys() and expected
+    for name, value in expected.items():
+        np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-6, err_msg=name)

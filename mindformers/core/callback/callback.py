@@ -6,7 +6,7 @@ import time
 import numpy as np
 from mindspore.train.callback import Callback
 
-from mindformers.tools.checkpoint import save_checkpoint_atomic, write_text_atomic
+from mindformers.tools.checkpoint import remove_interrupted_saves, save_checkpoint_atomic, write_text_atomic
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -181,6 +181,13 @@ class CheckpointMonitor(Callback):
         files.sort(key=lambda f: os.path.getmtime(os.path.join(self.directory, f)))
         for old in files[:-self.keep_checkpoint_max]:
             os.remove(os.path.join(self.directory, old))
+
+    def on_train_begin(self, run_context):
+        # saves a killed run was in the middle of: never complete, never loadable, so removed
+        for directory in (self.directory, self.network_directory, self.trainable_directory):
+            stale = remove_interrupted_saves(directory)
+            if stale:
+                logger.warning("removed %d interrupted save(s) left in %s: %s", len(stale), directory, stale)
 
     def on_train_step_end(self, run_context):
         cb_params = run_context.original_args()
