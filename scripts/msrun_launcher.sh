@@ -82,6 +82,15 @@ if [ "${WORKER_NUM}" -eq 1 ]; then
   exit 1
 fi
 LOG_DIR="${LOG_DIR}${MF_LOG_SUFFIX}"
+if ! [[ "${CLUSTER_TIME_OUT}" =~ ^[0-9]+$ ]]; then
+  echo "error: CLUSTER_TIME_OUT=${CLUSTER_TIME_OUT} is not a number of seconds"
+  exit 1
+fi
+# how long the scheduler waits for a silent worker before it ends the job: at most CLUSTER_TIME_OUT, and
+# MindSpore's 30 s otherwise, so a job whose worker died fails within CLUSTER_TIME_OUT plus a few seconds
+if [ -z "${MS_NODE_TIMEOUT}" ]; then
+  export MS_NODE_TIMEOUT=$(( CLUSTER_TIME_OUT < 30 ? CLUSTER_TIME_OUT : 30 ))
+fi
 
 ulimit -u unlimited 2>/dev/null
 

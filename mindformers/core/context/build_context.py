@@ -100,6 +100,9 @@ def init_context(use_parallel=False, context_config=None, parallel_config=None):
     try:
         init()
     except RuntimeError as err:
+        if os.getenv('MS_ROLE') == 'MS_SCHED':
+            # msrun's scheduler process returns from init() only when the job ends: a worker was lost
+            raise ConfigError(f"distributed job failed: {' '.join(str(err).split('-----')[0].split())}") from None
         raise ConfigError(f"use_parallel is True but distributed communication could not start ({err}); launch "
                           f"with scripts/msrun_launcher.sh, or set use_parallel: False for one device") from None
     rank_id, device_num = get_rank(), get_group_size()
