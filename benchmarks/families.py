@@ -31,7 +31,8 @@ def ours(family, seq_length, **kwargs):
     dropout = dict(hidden_dropout_rate=0.0, attention_dropout_rate=0.0)
     if family == 'gpt2':
         from mindformers import GPT2Config, GPT2LMHeadModel  # pylint: disable=import-outside-toplevel
-        return GPT2LMHeadModel(GPT2Config(embedding_dropout_prob=0.0, **dropout, **common))
+        ids = dict(pad_token_id=0, eos_token_id=SIZES['vocab'] - 1, bos_token_id=SIZES['vocab'] - 1)  # in the vocab
+        return GPT2LMHeadModel(GPT2Config(embedding_dropout_prob=0.0, **ids, **dropout, **common))
     if family == 'bloom':
         from mindformers import BloomConfig, BloomLMHeadModel  # pylint: disable=import-outside-toplevel
         return BloomLMHeadModel(BloomConfig(**dropout, **common))

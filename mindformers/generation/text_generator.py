@@ -72,6 +72,15 @@ class GeneratorMixin:
 
         # upstream contract: rows may come right-padded; a row's valid length ends at its last non-pad token
         rows = [_strip_trailing(row, pad_id) for row in _as_rows(input_ids)]
+        vocab_size = getattr(self.config, 'vocab_size', None)
+        if vocab_size:
+            if not 0 <= pad_id < int(vocab_size):
+                raise ConfigError(f"generate: pad_token_id {pad_id} is outside the vocabulary (vocab_size "
+                                  f"{vocab_size}); set model_config.pad_token_id (or pass pad_token_id=)")
+            outside = [int(t) for r in rows for t in r if not 0 <= int(t) < int(vocab_size)]
+            if outside:
+                raise ConfigError(f"generate: token id {outside[0]} is outside the vocabulary (vocab_size "
+                                  f"{vocab_size}); the tokenizer does not match the model")
         seq_length = int(self.config.seq_length)
         valid = np.array([len(r) for r in rows], dtype=np.int64)
         if valid.min() < 1:

@@ -34,6 +34,8 @@ class CausalLMBase(BaseModel, GeneratorMixin):
                            "attention on CPU")
         self.model = trunk
         self.tie_word_embeddings = bool(getattr(config, 'tie_word_embeddings', False))
+        # hidden @ embedding^T without materialising the transposed (vocab, hidden) table every call
+        self.tied_head_matmul = ops.MatMul(transpose_b=True)
         if not self.tie_word_embeddings:
             self.lm_head = Linear(config.hidden_size, config.vocab_size, has_bias=False,
                                   param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
@@ -70,7 +72,7 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         if self.tie_word_embeddings:
             weight = ops.cast(self.model.tok_embeddings.embedding_weight, self.compute_dtype)
             bsz, seq_len, dim = hidden.shape
-            out = ops.matmul(ops.reshape(hidden, (-1, dim)), ops.transpose(weight, (1, 0)))
+            out = self.tied_head_matmul(ops.reshape(hidden, (-1, dim)), weight)
             return ops.reshape(out, (bsz, seq_len, self.vocab_size))
         return self.lm_head(hidden)
 

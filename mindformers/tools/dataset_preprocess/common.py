@@ -48,6 +48,23 @@ def wiki_rows(tokenizer, texts, row_length, repeat=1):
     return cut_rows(tokens * repeat, row_length)
 
 
+def add_gpt2_tokenizer_args(parser):
+    """--tokenizer_type / --vocab_file / --merges_file of the GPT-2 data tools."""
+    parser.add_argument('--tokenizer_type', type=str, default='gpt2', choices=['gpt2'])
+    parser.add_argument('--vocab_file', type=str, default=None, help='GPT-2 vocab.json (else checkpoint_download)')
+    parser.add_argument('--merges_file', type=str, default=None, help='GPT-2 merges.txt (else checkpoint_download)')
+
+
+def data_columns(values, allowed):
+    """--data_columns as given (`a b`, `[a,b]`, `a,b`) -> the column names; unknown or none is a ConfigError."""
+    columns = [c for value in values for c in value.strip('[]').split(',') if c.strip()]
+    columns = [c.strip() for c in columns]
+    unknown = [c for c in columns if c not in allowed]
+    if unknown or not columns:
+        raise ConfigError(f"--data_columns {unknown or columns}: choose from {list(allowed)}")
+    return columns
+
+
 def gpt2_tokenizer(tokenizer_type='gpt2', vocab_file=None, merges_file=None):
     """The GPT-2 tokenizer from --vocab_file/--merges_file, else the files cached for `tokenizer_type`
     (checkpoint_download/gpt2/, downloaded when absent)."""

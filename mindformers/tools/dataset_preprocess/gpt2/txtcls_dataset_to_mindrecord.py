@@ -31,8 +31,8 @@ import numpy as np
 from tqdm import tqdm
 
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import (check_output_file, gpt2_tokenizer, positive_int,
-                                                         read_text)
+from mindformers.tools.dataset_preprocess.common import (add_gpt2_tokenizer_args, check_output_file, data_columns,
+                                                         gpt2_tokenizer, positive_int, read_text)
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 
@@ -120,21 +120,16 @@ def main(argv=None):
     parser = OneLineArgumentParser(prog='txtcls_dataset_to_mindrecord.py',
                                    description='Tokenize a text classification dataset into GPT-2 MindRecord rows.')
     parser.add_argument('--dataset_name', type=str, required=True, choices=DATASETS)
-    parser.add_argument('--tokenizer_type', type=str, default='gpt2', choices=['gpt2'])
     parser.add_argument('--data_columns', type=str, nargs='+', default=list(COLUMNS))
     parser.add_argument('--input_file', type=str, required=True, help='the raw dataset file')
     parser.add_argument('--output_file', type=str, required=True, help='the MindRecord file to write')
     parser.add_argument('--max_length', type=str, default='1024', help='tokens per row (the model seq_length)')
     parser.add_argument('--header', type=str, default='True', help='whether the first line is a header')
-    parser.add_argument('--vocab_file', type=str, default=None, help='GPT-2 vocab.json (else checkpoint_download)')
-    parser.add_argument('--merges_file', type=str, default=None, help='GPT-2 merges.txt (else checkpoint_download)')
+    add_gpt2_tokenizer_args(parser)
     args = parser.parse_args(argv)
     max_length = positive_int('--max_length')(args.max_length)
     header = _bool('--header')(args.header)
-    columns = [c.strip('[],') for c in args.data_columns if c.strip('[],')]
-    unknown = [c for c in columns if c not in COLUMNS]
-    if unknown or not columns:
-        raise ConfigError(f"--data_columns {unknown or columns}: choose from {list(COLUMNS)}")
+    columns = data_columns(args.data_columns, COLUMNS)
     check_output_file(args.output_file, 1)
     examples = read_examples(args.dataset_name, read_text(args.input_file), header)
     tokenizer = gpt2_tokenizer(args.tokenizer_type, args.vocab_file, args.merges_file)

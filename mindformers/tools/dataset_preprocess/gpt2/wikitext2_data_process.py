@@ -27,9 +27,9 @@ if __name__ == '__main__':
 import numpy as np
 
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import (check_output_file, clean_wikitext, cut_rows, gpt2_tokenizer,
-                                                         output_file_names, positive_int, read_text)
-from mindformers.tools.errors import ConfigError
+from mindformers.tools.dataset_preprocess.common import (add_gpt2_tokenizer_args, check_output_file, clean_wikitext,
+                                                         cut_rows, data_columns, gpt2_tokenizer, output_file_names,
+                                                         positive_int, read_text)
 from mindformers.tools.logger import logger
 
 __all__ = ['passages', 'tokenize_text', 'main']
@@ -68,17 +68,12 @@ def main(argv=None):
     parser.add_argument('--output_file', type=str, default='../wikitext2_processed/wikitext-2.mindrecord')
     parser.add_argument('--num_splits', type=str, default='1', help='number of MindRecord files to write')
     parser.add_argument('--max_length', type=str, default='1024', help='tokens per row (seq_length + 1 to train)')
-    parser.add_argument('--tokenizer_type', type=str, default='gpt2', choices=['gpt2'])
     parser.add_argument('--data_columns', type=str, nargs='+', default=list(COLUMNS))
-    parser.add_argument('--vocab_file', type=str, default=None, help='GPT-2 vocab.json (else checkpoint_download)')
-    parser.add_argument('--merges_file', type=str, default=None, help='GPT-2 merges.txt (else checkpoint_download)')
+    add_gpt2_tokenizer_args(parser)
     args = parser.parse_args(argv)
     max_length = positive_int('--max_length')(args.max_length)
     num_splits = positive_int('--num_splits')(args.num_splits)
-    columns = [c.strip('[],') for c in args.data_columns if c.strip('[],')]
-    unknown = [c for c in columns if c not in COLUMNS]
-    if unknown or not columns:
-        raise ConfigError(f"--data_columns {unknown or columns}: choose from {list(COLUMNS)}")
+    columns = data_columns(args.data_columns, COLUMNS)
     check_output_file(args.output_file, num_splits)
     tokenizer = gpt2_tokenizer(args.tokenizer_type, args.vocab_file, args.merges_file)
     rows = tokenize_text(tokenizer, read_text(args.input_file), max_length)
