@@ -36,6 +36,19 @@ def test_use_past_gives_identical_greedy_tokens(models, prompts):
         np.testing.assert_array_equal(have, want)
 
 
+@pytest.mark.parametrize('prompts', [PROMPTS[:1], PROMPTS], ids=['batch1', 'batch3'])
+def test_use_past_gives_the_per_step_logits_of_full_recompute_within_1e5(models, prompts):
+    """Greedy ids can agree while the cache is subtly wrong (a RoPE position off by one): compare every step's
+    scores."""
+    full, cached = models
+    kwargs = dict(max_new_tokens=24, do_sample=False, eos_token_id=[], return_dict_in_generate=True,
+                  output_scores=True)
+    want, got = full.generate(prompts, **kwargs), cached.generate(prompts, **kwargs)
+    assert len(want['scores']) == len(got['scores']) >= 24   # a ragged batch steps until its shortest row is full
+    for step, (a, b) in enumerate(zip(want['scores'], got['scores'])):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-5, err_msg=f"step {step}")
+
+
 def test_prefill_and_decode_compile_once_and_are_reused(models):
     _, cached = models
     cached.generate([[1, 2, 3]], max_new_tokens=5, do_sample=False)
