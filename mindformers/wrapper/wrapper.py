@@ -50,6 +50,19 @@ class _ScaledLoss(nn.Cell):
         return loss * ops.cast(scale, loss.dtype)
 
 
+class _ScaledTokenLoss(nn.Cell):
+    """(sum of token losses * scale, token count) of a network in token-weighted mode; only the first output is
+    differentiated (value_and_grad with has_aux)."""
+
+    def __init__(self, network):
+        super().__init__(auto_prefix=False)
+        self.network = network
+
+    def construct(self, scale, *inputs):
+        loss_sum, tokens = self.network(*inputs)
+        return loss_sum * ops.cast(scale, loss_sum.dtype), ops.cast(tokens, ms.float32)
+
+
 class _FixedLossScale:
     def __init__(self, value):
         self.loss_scale_value = float(value)
@@ -60,8 +73,10 @@ class MFTrainOneStepCell(nn.Cell):
     """One optimizer step. Returns (loss, overflow, loss_scale, learning_rate, global_norm).
 
     With `gradient_accumulation_steps = n > 1` the incoming batch holds n micro-batches; their
-    gradients are summed in the graph and averaged before a single update, so this works on one
-    device too. The loss is the mean of the micro-batch losses.
+    gradients are summed in the graph before a single update, so this works on one device too. Models
+    whose loss is a masked token average (every causal LM) are weighted by real tokens: the step's loss
+    and gradients are those of the whole batch, sum(token losses) / sum(tokens that count), whatever
+    the padding and `-100` labels of each micro-batch. Other models average the micro-batch losses.
     """
 
     def __init__(self, network, optimizer, use_clip_grad=False, max_grad_norm=1.0, scale_sense=1.0,
@@ -80,8 +95,15 @@ class MFTrainOneStepCell(nn.Cell):
         self.dynamic_scale = scale_sense if isinstance(scale_sense, DynamicLossScale) else None
         self.scale_sense = Parameter(Tensor(scale_sense.loss_scale_value, ms.float32), name='scale_sense',
                                      requires_grad=False)
-        self.scaled_loss = _ScaledLoss(network)
-        self.value_and_grad = ms.value_and_grad(self.scaled_loss, grad_position=None, weights=self.weights)
+        enable = getattr(network, 'enable_token_weighted_loss', None)
+        self.token_weighted = self.accumulation > 1 and callable(enable) and bool(enable())
+        if self.token_weighted:
+            self.scaled_loss = _ScaledTokenLoss(network)
+            self.value_and_grad = ms.value_and_grad(self.scaled_loss, grad_position=None, weights=self.weights,
+                                                    has_aux=True)
+        else:
+            self.scaled_loss = _ScaledLoss(network)
+            self.value_and_grad = ms.value_and_grad(self.scaled_loss, grad_position=None, weights=self.weights)
         schedule = optimizer.learning_rate
         self.lr_schedule = schedule if isinstance(schedule, LearningRateSchedule) else None
         self.constant_lr = None if self.lr_schedule is not None else _first_lr(optimizer)
@@ -99,23 +121,34 @@ class MFTrainOneStepCell(nn.Cell):
         scaled_loss, grads = self.value_and_grad(self.scale_sense, *inputs)
         return scaled_loss / ops.cast(self.scale_sense, scaled_loss.dtype), grads
 
+    def _accumulate(self, inputs):
+        """-> (loss, gradients * scale_sense) of n micro-batches: token-weighted, or the mean of their losses."""
+        if inputs[0].shape[0] % self.accumulation:  # static shape: checked once, at compile time in GRAPH_MODE
+            raise ValueError(f"MFTrainOneStepCell: batch size {inputs[0].shape[0]} is not divisible by "
+                             f"gradient_accumulation_steps {self.accumulation}; make the batch a multiple of it")
+        micro = inputs[0].shape[0] // self.accumulation
+        total, grads = self.value_and_grad(self.scale_sense, *tuple(x[0:micro] for x in inputs))
+        for i in range(1, self.accumulation):
+            part_total, part_grads = self.value_and_grad(self.scale_sense,
+                                                         *tuple(x[i * micro:(i + 1) * micro] for x in inputs))
+            grads = tuple(g + h for g, h in zip(grads, part_grads))
+            if self.token_weighted:
+                total = (total[0] + part_total[0], total[1] + part_total[1])
+            else:
+                total = total + part_total
+        if self.token_weighted:
+            tokens = total[1] + 1e-5  # the same epsilon as CrossEntropyLoss: an all-ignored batch gives 0
+            loss = total[0] / ops.cast(self.scale_sense, total[0].dtype) / tokens
+            return loss, tuple(g / ops.cast(tokens, g.dtype) for g in grads)
+        loss = total / ops.cast(self.scale_sense, total.dtype) / self.accumulation
+        return loss, tuple(g / self.accumulation for g in grads)
+
     def construct(self, *inputs):
         if self.accumulation == 1:
             loss, grads = self._loss_and_grads(inputs)
         else:
-            if inputs[0].shape[0] % self.accumulation:  # static shape: checked once, at compile time in GRAPH_MODE
-                raise ValueError(f"MFTrainOneStepCell: batch size {inputs[0].shape[0]} is not divisible by "
-                                 f"gradient_accumulation_steps {self.accumulation}; make the batch a multiple of it")
-            micro = inputs[0].shape[0] // self.accumulation
-            loss, grads = self._loss_and_grads(tuple(x[0:micro] for x in inputs))
-            for i in range(1, self.accumulation):
-                part = tuple(x[i * micro:(i + 1) * micro] for x in inputs)
-                part_loss, part_grads = self._loss_and_grads(part)
-                loss = loss + part_loss
-                grads = tuple(g + h for g, h in zip(grads, part_grads))
-            loss = loss / self.accumulation
-        # unscale (and average the micro-batches) in one multiply
-        factor = 1.0 / (self.scale_sense * self.accumulation)
+            loss, grads = self._accumulate(inputs)
+        factor = 1.0 / self.scale_sense
         grads = tuple(g * ops.cast(factor, g.dtype) for g in grads)
         if self.reducer is not None:
             grads = self.reducer(grads)

@@ -52,16 +52,16 @@ def fixture_converted(tmp_path_factory):
     return work, hf_model
 
 
-def test_converted_bloom_logits_within_1e4_and_loss_within_1e4_of_transformers(converted):
+def test_converted_bloom_logits_and_loss_within_1e5_of_transformers(converted):
     work, hf_model = converted
     ours = AutoModel.from_pretrained(str(work / 'ours'), seq_length=32)
     assert isinstance(ours, BloomLMHeadModel)
-    assert np.abs(ours_logits(ours, TOKENS) - hf_logits(hf_model, TOKENS)).max() <= 1e-4
+    assert np.abs(ours_logits(ours, TOKENS) - hf_logits(hf_model, TOKENS)).max() <= 1e-5
     ours.set_train(True)
     loss = float(ours(ms.Tensor(TOKENS, ms.int32)).asnumpy())
     with torch.no_grad():
         reference = float(hf_model(torch.tensor(TOKENS), labels=torch.tensor(TOKENS)).loss)
-    assert abs(loss - reference) <= 1e-4  # no EOS (id 2) in TOKENS: both average all 19 predictions
+    assert abs(loss - reference) <= 1e-5  # no EOS (id 2) in TOKENS: both average all 19 predictions
 
 
 def test_convert_weight_reversed_gives_back_identical_transformers_weights(converted):

@@ -61,11 +61,11 @@ def fixture_converted(tmp_path_factory):
     return work, hf_model
 
 
-def test_converted_gpt2_logits_within_1e4_and_loss_within_1e4_of_transformers(converted):
+def test_converted_gpt2_logits_and_loss_within_1e5_of_transformers(converted):
     work, hf_model = converted
     ours = AutoModel.from_pretrained(str(work / 'ours'))
     assert isinstance(ours, GPT2LMHeadModel)
-    assert np.abs(ours_logits(ours, TOKENS) - hf_logits(hf_model, TOKENS)).max() <= 1e-4
+    assert np.abs(ours_logits(ours, TOKENS) - hf_logits(hf_model, TOKENS)).max() <= 1e-5
     ours.set_train(True)
     loss = float(ours(ms.Tensor(TOKENS, ms.int32)).asnumpy())
     with torch.no_grad():
@@ -75,7 +75,7 @@ def test_converted_gpt2_logits_within_1e4_and_loss_within_1e4_of_transformers(co
     logits = hf_logits(hf_model, TOKENS[:, :-1]).astype(np.float64)
     log_z = np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1)) + logits.max(-1)
     picked = np.take_along_axis(logits, TOKENS[:, 1:, None], -1)[..., 0]
-    assert abs(loss - float((log_z - picked).mean())) <= 1e-4
+    assert abs(loss - float((log_z - picked).mean())) <= 1e-5
     assert abs(reference - float((log_z - picked)[:, :-1].mean())) <= 1e-5  # the numpy reference is HF's loss
 
 

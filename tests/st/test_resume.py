@@ -8,6 +8,7 @@ import time
 
 import mindspore as ms
 import numpy as np
+import pytest
 
 from conftest import ROOT, write_yaml, write_mindrecord, counting_rows, run_cli
 
@@ -18,6 +19,27 @@ TOTAL = 200
 def _network_weights(path):
     params = ms.load_checkpoint(str(path))
     return {k: v.asnumpy() for k, v in params.items() if k.startswith(('model.', 'lm_head.'))}
+
+
+def _assert_same_weights(expected_ckpt, got_ckpt, network_only=True):
+    """Every parameter (network only, or also optimizer moments, loss scale, step counters) equal within 1e-6."""
+    if network_only:
+        expected, got = _network_weights(expected_ckpt), _network_weights(got_ckpt)
+    else:
+        expected = {k: v.asnumpy() for k, v in ms.load_checkpoint(str(expected_ckpt)).items()}
+        got = {k: v.asnumpy() for k, v in ms.load_checkpoint(str(got_ckpt)).items()}
+    assert expected.keys() == got.keys() and expected
+    for name, value in expected.items():
+        np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-6, err_msg=name)
+
+
+def _run_straight(config, data, tmp_path, extra=()):
+    """An uninterrupted run in tmp_path/straight -> its checkpoint folder."""
+    straight = tmp_path / 'straight'
+    straight.mkdir()
+    result = run_cli(['--config', config, '--train_dataset_dir', data] + list(extra), straight)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return straight / 'output' / 'checkpoint' / 'rank_0'
 
 
 def _start(config, data, cwd):
@@ -45,10 +67,7 @@ def test_resume_after_kill_gives_same_weights(tmp_path):
     data = write_mindrecord(tmp_path / 'train.mindrecord', counting_rows(400, 16, 64))
     config = write_yaml(tmp_path / 'tiny.yaml', epochs=2, batch_size=4, save_steps=5, keep_max=100)
 
-    straight = tmp_path / 'straight'
-    straight.mkdir()
-    result = run_cli(['--config', config, '--train_dataset_dir', data], straight)
-    assert result.returncode == 0, result.stderr[-2000:]
+    straight = _run_straight(config, data, tmp_path)
 
     killed = tmp_path / 'killed'
     killed.mkdir()
@@ -67,11 +86,7 @@ def test_resume_after_kill_gives_same_weights(tmp_path):
     steps_logged = resumed.stdout.count('{ Epoch:[')
     assert steps_logged == TOTAL - stopped_at
 
-    expected = _network_weights(straight / 'output' / 'checkpoint' / 'rank_0' / FINAL)
-    got = _network_weights(killed / 'output' / 'checkpoint' / 'rank_0' / FINAL)
-    assert expected.keys() == got.keys() and expected
-    for name, value in expected.items():
-        np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-6, err_msg=name)
+    _assert_same_weights(straight / FINAL, killed / 'output' / 'checkpoint' / 'rank_0' / FINAL)
 
 
 def test_second_run_into_a_busy_output_dir_stops_and_a_killed_run_leaves_no_stale_lock(tmp_path):
@@ -113,10 +128,7 @@ def test_sigkill_during_a_checkpoint_write_leaves_only_whole_files_and_resume_ma
     data = write_mindrecord(tmp_path / 'train.mindrecord', counting_rows(160, 16, 8000))
     config = write_yaml(tmp_path / 'tiny.yaml', epochs=1, batch_size=4, vocab_size=8000, save_steps=4,
                         keep_max=100)
-    straight = tmp_path / 'straight'
-    straight.mkdir()
-    result = run_cli(['--config', config, '--train_dataset_dir', data], straight)
-    assert result.returncode == 0, result.stderr[-2000:]
+    straight = _run_straight(config, data, tmp_path)
 
     killed = tmp_path / 'killed'
     killed.mkdir()
@@ -140,8 +152,68 @@ def test_sigkill_during_a_checkpoint_write_leaves_only_whole_files_and_resume_ma
     assert f"resuming from global step {meta['last_step']}" in resumed.stdout
     assert not [n for n in os.listdir(folder) if n.startswith('.tmp_')]   # the resumed run cleared the leftover
     final = 'tiny_rank_0-1_40.ckpt'   # 160 rows / batch 4
-    expected = _network_weights(straight / 'output' / 'checkpoint' / 'rank_0' / final)
-    got = _network_weights(folder / final)
-    assert expected.keys() == got.keys() and expected
-    for name, value in expected.items():
-        np.testing.assert_allclose(got[name], value, rtol=0, atol=1e-6, err_msg=name)
+    _assert_same_weights(straight / final, folder / final)
+
+
+DYNAMIC_SCALE = """runner_wrapper:
+  type: MFTrainOneStepCell
+  use_clip_grad: True
+  max_grad_norm: 1.0
+  scale_sense:
+    type: DynamicLossScaleUpdateCell
+    loss_scale_value: 1024
+    scale_factor: 2
+    scale_window: 3
+"""
+LORA = """base_config: {base}
+model:
+  model_config:
+    pet_config:
+      pet_type: lora
+      lora_rank: 4
+      lora_alpha: 8
+      lora_dropout: 0.0
+      target_modules: '.*wq|.*wv'
+"""
+VARIANTS = {
+    # the loss scale grows every 3 clean steps: a resume that lost its counter or its scale ends elsewhere
+    'accumulation_sink_dynamic_scale': (DYNAMIC_SCALE, ['--gradient_accumulation_steps', '2',
+                                                        '--runner_config.sink_mode', 'True',
+                                                        '--runner_config.sink_size', '2']),
+    'lora_accumulation': (LORA, ['--gradient_accumulation_steps', '2']),
+}
+
+
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_resume_from_a_stopped_run_matches_the_straight_run_in_every_saved_value(tmp_path, variant):
+    """Stopped at step 5 (a save), resumed to the end: every value in the final checkpoint (weights, AdamW moments,
+    loss scale and its clean-step counter, step counters) equals the uninterrupted run's."""
+    yaml_extra, flags = VARIANTS[variant]
+    data = write_mindrecord(tmp_path / 'train.mindrecord', counting_rows(48, 16, 64))
+    # batch 2 x accumulation 2: 12 steps
+    if yaml_extra.startswith('base_config'):  # a model_config addition: a YAML on top of the tiny one
+        base = write_yaml(tmp_path / 'tiny.yaml', epochs=1, batch_size=2, save_steps=5, keep_max=10)
+        config = str(tmp_path / 'variant.yaml')
+        (tmp_path / 'variant.yaml').write_text(yaml_extra.format(base=base), encoding='utf-8')
+    else:
+        config = write_yaml(tmp_path / 'tiny.yaml', epochs=1, batch_size=2, save_steps=5, keep_max=10,
+                            extra=yaml_extra)
+    straight = _run_straight(config, data, tmp_path, flags)
+
+    stopped = tmp_path / 'stopped'
+    stopped.mkdir()
+    result = run_cli(['--config', config, '--train_dataset_dir', data, '--runner_config.stop_step', '5'] + flags,
+                     stopped)
+    assert result.returncode == 0, result.stderr[-2000:]
+    resumed = run_cli(['--config', config, '--train_dataset_dir', data, '--resume_training', 'True',
+                       '--load_checkpoint', str(stopped / 'output' / 'checkpoint')] + flags, stopped)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert 'resuming from global step 5' in resumed.stdout
+    assert resumed.stdout.count('{ Epoch:[') == 12 - 5
+    final = 'tiny_rank_0-1_12.ckpt'
+    _assert_same_weights(straight / final, stopped / 'output' / 'checkpoint' / 'rank_0' / final, network_only=False)
+    if variant.startswith('lora'):
+        assert any('mindpet_delta_lora_a' in name for name in ms.load_checkpoint(str(straight / final)))
+    else:
+        scale = ms.load_checkpoint(str(straight / final))['scale_sense'].asnumpy()
+        assert float(scale) == 1024 * 2 ** 4  # grown at steps 3, 6, 9, 12: the counter was carried over

@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
+from mindformers.models.upstream_names import layernorm_block_renamer
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'BloomConfig'
@@ -25,6 +26,11 @@ _LAYER = {'input_layernorm.weight': 'attention_norm.weight', 'input_layernorm.bi
           'mlp.dense_h_to_4h.weight': 'feed_forward.w1.weight', 'mlp.dense_h_to_4h.bias': 'feed_forward.w1.bias',
           'mlp.dense_4h_to_h.weight': 'feed_forward.w2.weight', 'mlp.dense_4h_to_h.bias': 'feed_forward.w2.bias'}
 _QKV = ('attention.wq', 'attention.wk', 'attention.wv')
+# checkpoints of upstream MindFormers' BloomLMHeadModel (built with auto_prefix=False: no `transformer.` prefix)
+upstream_name_to_ours = layernorm_block_renamer('blocks.', {
+    'embedding.word_embedding.embedding_table': 'model.tok_embeddings.embedding_weight',
+    'embedding.norm.gamma': 'model.embedding_norm.weight', 'embedding.norm.beta': 'model.embedding_norm.bias',
+    'ln_f.gamma': 'model.norm_out.weight', 'ln_f.beta': 'model.norm_out.bias'})
 _HF_LAYER = re.compile(r'^h\.(\d+)\.(.+)$')
 _IGNORED = re.compile(r'^lm_head\.weight$')
 

@@ -9,6 +9,7 @@ import re
 import numpy as np
 
 from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
+from mindformers.models.upstream_names import layernorm_block_renamer
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'GPT2Config'
@@ -30,6 +31,11 @@ _LAYER = {'ln_1.weight': ('attention_norm.weight', False), 'ln_1.bias': ('attent
           'mlp.c_fc.weight': ('feed_forward.w1.weight', True), 'mlp.c_fc.bias': ('feed_forward.w1.bias', False),
           'mlp.c_proj.weight': ('feed_forward.w2.weight', True), 'mlp.c_proj.bias': ('feed_forward.w2.bias', False)}
 _QKV = ('attention.wq', 'attention.wk', 'attention.wv')
+# checkpoints of upstream MindFormers' GPT2LMHeadModel (models/upstream_names.py)
+upstream_name_to_ours = layernorm_block_renamer('backbone.blocks.', {
+    'backbone.embedding.word_embedding.embedding_table': 'model.tok_embeddings.embedding_weight',
+    'backbone.embedding.position_embedding.embedding_table': 'model.position_embeddings.embedding_weight',
+    'backbone.layernorm.gamma': 'model.norm_out.weight', 'backbone.layernorm.beta': 'model.norm_out.bias'})
 _HF_LAYER = re.compile(r'^h\.(\d+)\.(.+)$')
 # HF buffers with no parameter here (the causal mask is rebuilt) and the tied head
 _IGNORED = re.compile(r'^(h\.\d+\.attn\.(bias|masked_bias)|lm_head\.weight)$')
