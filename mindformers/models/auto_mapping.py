@@ -10,9 +10,11 @@ HF_MODEL_TYPES = {
     'qwen2': ('llama', 'LlamaConfig', 'LlamaForCausalLM'),
     'gpt2': ('gpt2', 'GPT2Config', 'GPT2LMHeadModel'),
     'bloom': ('bloom', 'BloomConfig', 'BloomLMHeadModel'),
+    'glm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
+    'chatglm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
 }
 
-CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom'}
+CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',

@@ -39,10 +39,14 @@ class BaseModel(nn.Cell, SupportListMixin):
             converter = converter_of(type(self))
         except ConfigError:  # a family without a convert_weight.py has no upstream names to map
             return params
+        our_names = {p.name for p in self.get_parameters()}
+        whole = getattr(converter, 'convert_upstream_checkpoint', None)  # fused tensors need the whole checkpoint
+        if whole is not None:
+            return whole(params, self.config, our_names, source)
         rename = getattr(converter, 'upstream_name_to_ours', None)
         if rename is None:
             return params
-        return convert_upstream_state_dict(params, rename, {p.name for p in self.get_parameters()}, source)
+        return convert_upstream_state_dict(params, rename, our_names, source)
 
     def load_checkpoint(self, config):
         """Load `config.checkpoint_name_or_path` (a .ckpt/.safetensors file or a folder holding one)."""

@@ -57,10 +57,14 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         self.loss.calculate_per_token_loss = True
         return True
 
-    @staticmethod
-    def record_length(seq_length):
-        """Tokens a training record holds: the inputs plus one for the shifted labels."""
-        return seq_length + 1
+    # 'inputs': training records hold seq_length + 1 tokens and the labels are the inputs (or `labels`) shifted by
+    # one here (LLaMA, GPT-2, BLOOM); 'dataset': records hold seq_length tokens and `labels` come already shifted
+    # (labels[i] is the token after input i; ChatGLM2's KeyWordGenDataset), so logits and labels align as they are
+    label_shift = 'inputs'
+
+    def record_length(self, seq_length):
+        """Tokens a training record holds: the inputs plus one for the shifted labels, unless the dataset shifts."""
+        return seq_length if self.label_shift == 'dataset' else seq_length + 1
 
     # parameter-name fragments the optimizer exempts from weight decay; families may extend it
     no_weight_decay_names = ('norm',)
@@ -108,6 +112,11 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         label); returns (logits, input_ids, input_mask) for PerplexityMetric.
         """
         bsz, seq_len = input_ids.shape
+        if self.training and self.label_shift == 'dataset' and labels is not None:
+            logits = ops.cast(self.logits(input_ids), ms.float32)
+            input_mask = ops.cast(ops.not_equal(labels, self.ignore_token_id), ms.float32)
+            return self.loss(ops.reshape(logits, (-1, self.vocab_size)), ops.reshape(ops.maximum(labels, 0), (-1,)),
+                             ops.reshape(input_mask, (-1,)))
         if self.training:
             tokens = input_ids[:, :seq_len - 1]
         else:

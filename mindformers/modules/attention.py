@@ -16,12 +16,14 @@ from mindformers.tools.dtype import runtime_dtype
 
 class MultiHeadAttention(nn.Cell):
     """Projections wq/wk/wv/wo; queries use `n_heads`, keys/values `n_kv_heads` (= n_heads: MHA, 1: MQA,
-    between: GQA), repeated to match. `rotary_dim` (None: no RoPE) is how many channels of each head rotate.
+    between: GQA), repeated to match. `rotary_dim` (None: no RoPE) is how many channels of each head rotate,
+    in the rotate-half layout or, with `rotary_interleaved`, in neighbouring pairs.
     """
 
     def __init__(self, dim, n_heads, n_kv_heads=None, qkv_has_bias=False, out_has_bias=False, rotary_dim=None,
                  scale=None, attention_dropout=0.0, param_init_type='float32', compute_dtype='float32',
-                 softmax_compute_type='float32', use_past=False, batch_size=1, max_seq_length=None):
+                 softmax_compute_type='float32', use_past=False, batch_size=1, max_seq_length=None,
+                 rotary_interleaved=False):
         super().__init__()
         self.n_heads = n_heads
         self.n_kv_heads = n_kv_heads or n_heads
@@ -33,6 +35,7 @@ class MultiHeadAttention(nn.Cell):
         self.n_rep = self.n_heads // self.n_kv_heads
         self.scale = 1.0 / math.sqrt(self.head_dim) if scale is None else scale
         self.rotary_dim = rotary_dim
+        self.rotary_interleaved = rotary_interleaved
         kv_dim = self.n_kv_heads * self.head_dim
         linear = dict(param_init_type=param_init_type, compute_dtype=compute_dtype)
         self.wq = Linear(dim, dim, has_bias=qkv_has_bias, **linear)
@@ -74,8 +77,8 @@ class MultiHeadAttention(nn.Cell):
         key = self._heads(self.wk(x), self.n_kv_heads)
         if self.rotary_dim is not None:
             cos, sin = freqs
-            query = apply_rotary(query, cos, sin, self.rotary_dim)
-            key = apply_rotary(key, cos, sin, self.rotary_dim)
+            query = apply_rotary(query, cos, sin, self.rotary_dim, self.rotary_interleaved)
+            key = apply_rotary(key, cos, sin, self.rotary_dim, self.rotary_interleaved)
         return query, key, self._heads(self.wv(x), self.n_kv_heads)
 
     def _probs(self, scores, bias, dtype):

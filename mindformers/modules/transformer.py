@@ -1,8 +1,10 @@
-"""The pre-norm transformer block every decoder shares, and the walk that applies parallel_config to a trunk."""
-from mindspore import nn
+"""The pre-norm transformer block every decoder shares, the forward of a RoPE decoder trunk, and the walk that
+applies parallel_config to a trunk."""
+from mindspore import nn, ops
 
 from mindformers.modules.attention import MultiHeadAttention
 from mindformers.modules.feed_forward import FeedForward
+from mindformers.modules.masks import decode_mask
 from mindformers.modules.normalization import LayerNorm
 from mindformers.tools.errors import ConfigError
 
@@ -41,6 +43,33 @@ class TransformerBlock(nn.Cell):
         self.attention.shard(dp, mp)
         self.feed_forward.shard(dp, mp)
         return self
+
+
+class RotaryDecoderTrunk(nn.Cell):
+    """The forward of a decoder whose positions are all RoPE (LLaMA, Qwen2, ChatGLM2): token embedding ->
+    blocks under a causal mask -> final norm. The family's __init__ builds `tok_embeddings`, `layers`, `norm_out`
+    (None: no final norm), `rotary` (a RotaryEmbedding), `mask` (causal_mask), `compute_dtype` and `config`."""
+
+    def _final_norm(self, h):
+        return h if self.norm_out is None else self.norm_out(h)
+
+    def construct(self, tokens, fill_cache=False):
+        seq_len = tokens.shape[1]
+        h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
+        freqs = self.rotary.prefill(seq_len)
+        mask = self.mask[:seq_len, :seq_len]
+        for layer in self.layers:
+            h = layer(h, mask, freqs, fill_cache)
+        return self._final_norm(h)
+
+    def decode(self, tokens, position):
+        """tokens: (batch, 1) at `position` (batch,) of each row; the KV caches hold every earlier slot."""
+        h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
+        freqs = self.rotary.decode(position)
+        mask = decode_mask(position, self.config.seq_length)
+        for layer in self.layers:
+            h = layer.decode(h, mask, freqs, position)
+        return self._final_norm(h)
 
 
 def layernorm_block(hidden_size, num_heads, ffn_hidden_size, hidden_act='gelu', layer_norm_epsilon=1e-5,

@@ -92,17 +92,19 @@ class BaseTrainer:
                                             'moe_config': config.moe_config})
 
     @staticmethod
-    def _check_record_length(dataset, model_config, section):
+    def _check_record_length(dataset, network, section):
         record_length = getattr(dataset, 'record_length', None)
-        seq_length = getattr(model_config, 'seq_length', None)
+        seq_length = getattr(getattr(network, 'config', None), 'seq_length', None)
         if record_length is None or seq_length is None:
             return
-        if record_length == seq_length + 1 or (section == 'eval' and record_length == seq_length):
+        needed = network.record_length(seq_length) if hasattr(network, 'record_length') else seq_length + 1
+        if record_length == needed or (section == 'eval' and record_length == seq_length):
             return  # eval also takes records of seq_length tokens (upstream GPT-2 evaluation data)
-        if record_length != seq_length + 1:
-            raise DatasetError(f"{section} records hold {record_length} tokens but the model's seq_length "
-                               f"{seq_length} needs seq_length + 1 = {seq_length + 1}; re-run preprocessing with "
-                               f"--seq_length {seq_length} or set model.model_config.seq_length {record_length - 1}")
+        how = "seq_length + 1 = " if needed == seq_length + 1 else "seq_length = "
+        raise DatasetError(f"{section} records hold {record_length} tokens but the model's seq_length "
+                           f"{seq_length} needs {how}{needed}; re-run preprocessing with "
+                           f"--seq_length {seq_length} or set model.model_config.seq_length "
+                           f"{record_length - (needed - seq_length)}")
 
     def create_optimizer(self, config, network, total_steps):
         lr_cfg = MindFormerConfig(config.lr_schedule.to_dict()) if config.lr_schedule else None
@@ -175,7 +177,7 @@ class BaseTrainer:
 
         if network is None:
             network = self.create_network(config)
-        self._check_record_length(train_dataset, network.config if hasattr(network, 'config') else None, 'train')
+        self._check_record_length(train_dataset, network, 'train')
         if getattr(getattr(network, 'config', None), 'use_past', False):
             logger.warning("use_past is an inference setting; training runs without a KV cache")
         network.set_train(True)
@@ -327,7 +329,7 @@ class BaseTrainer:
         eval_dataset = self.create_dataset(config, 'eval', dataset)
         if network is None:
             network = self.create_network(config)
-        self._check_record_length(eval_dataset, getattr(network, 'config', None), 'eval')
+        self._check_record_length(eval_dataset, network, 'eval')
         if config.load_checkpoint:
             self.load_weights(config, network)
         metrics = self._metrics(config)

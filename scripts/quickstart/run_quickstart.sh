@@ -3,7 +3,7 @@
 #   make data + tokenizer -> alpaca_converter.py -> llama_preprocess.py (wiki and qa) -> MindRecord
 #   -> run_mindformer.py --run_mode train (short pre-training) -> --run_mode finetune -> --run_mode predict
 #   -> score the answers to held-out questions.
-# Everything goes to ./demo_workdir (override with WORK=...). Takes about 2-3 minutes on 2 CPU cores.
+# Everything goes to ./demo_workdir (override with WORK=...). Takes about 6 minutes on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)

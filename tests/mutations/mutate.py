@@ -64,26 +64,16 @@ MUTATIONS = [
      'dataset.set_init_step(initial_step)',
      'dataset.set_init_step(max(initial_step - 1, 0))',
      ['tests/st/test_resume.py::test_resume_after_kill_gives_same_weights']),
-    ('resume-skips-one-batch-too-many[accumulation_sink_dynamic_scale]', 'mindformers/trainer/base_trainer.py',
+    ('resume-skips-one-batch-too-many[accumulation+sink+LoRA+dynamic scale]', 'mindformers/trainer/base_trainer.py',
      'dataset.set_init_step(initial_step)',
      'dataset.set_init_step(initial_step + 1)',
-     ['tests/st/test_resume.py::test_resume_from_a_stopped_run_matches_the_straight_run_in_every_saved_value'
-      '[accumulation_sink_dynamic_scale]']),
-    ('resume-skips-one-batch-too-few[accumulation_sink_dynamic_scale]', 'mindformers/trainer/base_trainer.py',
+     ['tests/st/test_resume.py::'
+      'test_resume_with_accumulation_sink_mode_lora_and_dynamic_loss_scale_matches_in_every_saved_value']),
+    ('resume-skips-one-batch-too-few[accumulation+sink+LoRA+dynamic scale]', 'mindformers/trainer/base_trainer.py',
      'dataset.set_init_step(initial_step)',
      'dataset.set_init_step(max(initial_step - 1, 0))',
-     ['tests/st/test_resume.py::test_resume_from_a_stopped_run_matches_the_straight_run_in_every_saved_value'
-      '[accumulation_sink_dynamic_scale]']),
-    ('resume-skips-one-batch-too-many[lora_accumulation]', 'mindformers/trainer/base_trainer.py',
-     'dataset.set_init_step(initial_step)',
-     'dataset.set_init_step(initial_step + 1)',
-     ['tests/st/test_resume.py::test_resume_from_a_stopped_run_matches_the_straight_run_in_every_saved_value'
-      '[lora_accumulation]']),
-    ('resume-skips-one-batch-too-few[lora_accumulation]', 'mindformers/trainer/base_trainer.py',
-     'dataset.set_init_step(initial_step)',
-     'dataset.set_init_step(max(initial_step - 1, 0))',
-     ['tests/st/test_resume.py::test_resume_from_a_stopped_run_matches_the_straight_run_in_every_saved_value'
-      '[lora_accumulation]']),
+     ['tests/st/test_resume.py::'
+      'test_resume_with_accumulation_sink_mode_lora_and_dynamic_loss_scale_matches_in_every_saved_value']),
     ('txtcls-pools-the-last-position-not-the-last-token', 'mindformers/models/gpt2/gpt2.py',
      'last = ops.maximum(last, 0)',
      'last = ops.maximum(last, 0) * 0 + input_ids.shape[1] - 1',

@@ -219,7 +219,8 @@ def test_wikitext2_tool_bad_column_is_one_line_exit_2(tmp_path):
         "'labels']"]
 
 
-def test_tiny_gpt2_pretrain_loss_falls_on_austen_then_eval_prints_ppl_and_lora_finetunes(austen_records):
+def test_tiny_gpt2_pretrain_loss_falls_on_austen_then_eval_prints_ppl(austen_records):
+    # GPT-2 LoRA from a pre-trained checkpoint: tests/st/test_standalone_task.py (the same tiny model on Austen)
     work = austen_records
     size = ['--model.model_config.seq_length', '64', '--runner_config.batch_size', '4']
     trained = run_cli(['--config', TINY, '--run_mode', 'train', '--train_dataset_dir', str(work / 'train.mindrecord'),
@@ -241,10 +242,3 @@ def test_tiny_gpt2_pretrain_loss_falls_on_austen_then_eval_prints_ppl_and_lora_f
     line = [l for l in evaluated.stdout.splitlines() if 'PerplexityMetric' in l][-1]
     ppl = json.loads(line.split('PerplexityMetric = ', 1)[1].replace("'", '"'))['PPL']
     assert ppl < np.exp(end + 1.0)
-
-    lora = run_cli(['--config', os.path.join(ROOT, 'configs', 'gpt2', 'run_gpt2_lora_tiny.yaml'),
-                    '--train_dataset_dir', str(work / 'train.mindrecord'), '--load_checkpoint', str(checkpoint),
-                    '--runner_config.stop_step', '10', '--output_dir', str(work / 'lora')] + size, work)
-    assert lora.returncode == 0, lora.stderr[-3000:]
-    assert 'LoRA: 4096 trainable of' in lora.stdout  # rank 8 on wq, wv of 2 layers: 4 x (8x64 + 64x8)
-    assert abs(losses(lora.stdout)[0] - end) < 1.0  # it starts from the pre-trained weights

@@ -15,5 +15,6 @@ def test_quickstart_demo_learns_heldout_answers(tmp_path):
     match = re.search(r'held-out accuracy: (\d+)/(\d+)', result.stdout)
     assert match, result.stdout[-2000:]
     right, total = int(match.group(1)), int(match.group(2))
-    assert total == 120 and right >= 96  # chance is 1 in 8; a model that learned the facts gets >= 80 %
+    # chance is 1 in 8; measured 119/120 on AMD EPYC (AVX2): the demo must stay >= 95 % on every CPU kind
+    assert total == 120 and right >= 114
     assert (tmp_path / 'demo' / 'output_finetune' / 'checkpoint' / 'rank_0').is_dir()

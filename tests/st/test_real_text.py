@@ -24,12 +24,12 @@ def test_pretrain_loss_falls_on_austen(tmp_path, shared_dir):
     assert 'Transformed' in prep.stdout
     config = write_yaml(tmp_path / 'austen.yaml', epochs=1, batch_size=8, seq_length=64, vocab_size=32000,
                         save_steps=1000, keep_max=1)
-    result = run_cli(['--config', config, '--train_dataset_dir', str(data), '--runner_config.stop_step', '120',
+    result = run_cli(['--config', config, '--train_dataset_dir', str(data), '--runner_config.stop_step', '60',
                       '--optimizer.learning_rate', '3.e-3', '--lr_schedule.learning_rate', '3.e-3',
                       '--lr_schedule.lr_end', '1.e-3', '--lr_schedule.warmup_ratio', '0.02'], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     values = losses(result.stdout)
-    assert len(values) == 120
+    assert len(values) == 60
     start, end = np.mean(values[:10]), np.mean(values[-10:])
     assert start > 9.0  # about ln(32000) = 10.4 at random init
-    assert end < start - 3.0, (start, end)
+    assert end < start - 3.0, (start, end)   # measured 10.2 -> 6.6 at step 60 (AMD EPYC)

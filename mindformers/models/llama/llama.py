@@ -1,16 +1,16 @@
 """LLaMA: token embedding -> pre-norm blocks (RMSNorm, RoPE attention with grouped KV heads, SwiGLU) -> RMSNorm
 -> LM head. The layers are the shared ones in `modules/`; the head, loss and generation are `CausalLMBase`'s."""
-from mindspore import nn, ops
+from mindspore import nn
 
 from mindformers.models.causal_lm import CausalLMBase
 from mindformers.models.llama.llama_config import LlamaConfig
 from mindformers.modules.attention import MultiHeadAttention
 from mindformers.modules.embeddings import VocabEmbedding
 from mindformers.modules.feed_forward import SwiGLUFeedForward
-from mindformers.modules.masks import causal_mask, decode_mask
+from mindformers.modules.masks import causal_mask
 from mindformers.modules.normalization import RMSNorm
 from mindformers.modules.rotary import RotaryEmbedding
-from mindformers.modules.transformer import TransformerBlock, apply_parallel_config
+from mindformers.modules.transformer import RotaryDecoderTrunk, TransformerBlock, apply_parallel_config
 from mindformers.tools.dtype import runtime_dtype
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
@@ -39,7 +39,7 @@ def llama_block(config, layer_id):
 LLamaDecodeLayer = llama_block  # upstream name of the layer
 
 
-class LlamaModel(nn.Cell):
+class LlamaModel(RotaryDecoderTrunk):
     """The transformer trunk: returns final hidden states (batch, seq, hidden)."""
 
     def __init__(self, config):
@@ -63,24 +63,6 @@ class LlamaModel(nn.Cell):
         apply_parallel_config(parallel_config, self.layers, first=[self.tok_embeddings], last=[self.norm_out],
                               num_heads=self.config.num_heads,
                               num_kv_heads=self.config.n_kv_heads or self.config.num_heads)
-
-    def construct(self, tokens, fill_cache=False):
-        seq_len = tokens.shape[1]
-        h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
-        freqs = self.rotary.prefill(seq_len)
-        mask = self.mask[:seq_len, :seq_len]
-        for layer in self.layers:
-            h = layer(h, mask, freqs, fill_cache)
-        return self.norm_out(h)
-
-    def decode(self, tokens, position):
-        """tokens: (batch, 1) at `position` (batch,) of each row; the KV caches hold every earlier slot."""
-        h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
-        freqs = self.rotary.decode(position)
-        mask = decode_mask(position, self.config.seq_length)
-        for layer in self.layers:
-            h = layer.decode(h, mask, freqs, position)
-        return self.norm_out(h)
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)

@@ -22,10 +22,10 @@ class TextClassificationTrainer(BaseTrainer):
         return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
     @staticmethod
-    def _check_record_length(dataset, model_config, section):
+    def _check_record_length(dataset, network, section):
         """Rows are whole (padded) texts: at most seq_length tokens, the positions the model has."""
         record_length = getattr(dataset, 'record_length', None)
-        seq_length = getattr(model_config, 'seq_length', None)
+        seq_length = getattr(getattr(network, 'config', None), 'seq_length', None)
         if record_length is not None and seq_length is not None and record_length > seq_length:
             raise DatasetError(f"{section} rows hold {record_length} tokens but the model's seq_length is "
                                f"{seq_length}; re-run txtcls_dataset_to_mindrecord.py with --max_length {seq_length} "

@@ -103,8 +103,16 @@ def test_unknown_model_name_lists_close_matches():
 
 
 def test_name_of_a_family_not_built_yet_is_not_available():
-    with pytest.raises(NotAvailableError, match="model 'glm2_6b' .*not available yet"):
-        AutoConfig.from_pretrained('glm2_6b')
+    with pytest.raises(NotAvailableError, match="model 'glm_6b' .*not available yet"):
+        AutoConfig.from_pretrained('glm_6b')
+
+
+def test_unbuilt_name_of_a_built_family_names_what_the_family_has():
+    with pytest.raises(NotAvailableError, match=r"model 'glm2_6b_lora' \(family 'glm2'\) is not available yet in "
+                                                r"this build; its family has: \['glm2_6b', 'glm2_tiny'\]"):
+        AutoConfig.from_pretrained('glm2_6b_lora')
+    config = AutoConfig.from_pretrained('glm2_6b')
+    assert type(config).__name__ == 'ChatGLM2Config' and config.num_layers == 28 and config.seq_length == 193
 
 
 def test_directory_with_neither_layout_is_an_error(tmp_path):

@@ -41,6 +41,14 @@ def _book_path(name):
     return os.path.join(PROJECT, _TRAINER_SUPPORT_TASKS_LIST['text_generation'][name])
 
 
+# families whose tokenizer is not built yet: their YAMLs carry no processor section until it is (issue 9)
+WITHOUT_TOKENIZER_YET = ('configs/glm2/',)
+
+
+def _needs_processor(rel_path):
+    return not rel_path.startswith(WITHOUT_TOKENIZER_YET)
+
+
 def _arch(model_config):
     return {key: getattr(model_config, key) for key in ARCH_KEYS}
 
@@ -56,8 +64,10 @@ def test_configs_folder_holds_the_llama_family():
 def test_every_yaml_loads_with_the_upstream_top_level_keys(rel_path):
     config = _load(rel_path)
     assert config.run_mode in ('train', 'finetune', 'eval', 'predict')
-    for key in ('trainer', 'runner_config', 'context', 'parallel', 'parallel_config', 'model', 'train_dataset',
-                'train_dataset_task', 'optimizer', 'lr_schedule', 'runner_wrapper', 'callbacks', 'processor'):
+    keys = ['trainer', 'runner_config', 'context', 'parallel', 'parallel_config', 'model', 'train_dataset',
+            'train_dataset_task', 'optimizer', 'lr_schedule', 'runner_wrapper', 'callbacks']
+    keys += ['processor'] if _needs_processor(rel_path) else []
+    for key in keys:
         assert config.get(key) is not None, f"{rel_path} has no top-level '{key}'"
     model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, config.model.arch.type)
     assert model_class.config_class.__name__ == config.model.model_config.type
@@ -83,9 +93,10 @@ def test_every_component_type_is_registered(rel_path):
               (MindFormerModuleType.DATASET_LOADER, config.train_dataset.data_loader.type),
               (MindFormerModuleType.MODELS, config.model.arch.type),
               (MindFormerModuleType.CONFIG, config.model.model_config.type),
-              (MindFormerModuleType.METRIC, config.metric.type),
-              (MindFormerModuleType.PROCESSOR, config.processor.type),
-              (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
+              (MindFormerModuleType.METRIC, config.metric.type)]
+    if _needs_processor(rel_path):
+        wanted += [(MindFormerModuleType.PROCESSOR, config.processor.type),
+                   (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
     wanted += [(MindFormerModuleType.CALLBACK, cb['type']) for cb in config.callbacks + (config.eval_callbacks or [])]
     if isinstance(config.runner_wrapper.scale_sense, dict):
         wanted.append((MindFormerModuleType.WRAPPER, config.runner_wrapper.scale_sense.type))
@@ -121,6 +132,7 @@ def test_book_lists_the_upstream_llama_names():
     ('bloom_560m', 559.2e6, 0.001),
     ('bloom_7.1b', 7069.0e6, 0.001),
     ('bloom_176b', 176.2e9, 0.005),
+    ('glm2_6b', 6243584000, 1e-9),   # ChatGLM2-6B as released: 6,243,584,000
 ])
 def test_num_parameters_matches_the_released_model(name, expected, tolerance):
     count = build_model_config(MindFormerConfig(_book_path(name)).model.model_config).num_parameters()
