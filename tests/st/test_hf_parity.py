@@ -164,7 +164,7 @@ def test_smollm2_logits_within_1e5_relative_and_greedy_ids_identical(smollm2_dir
         ref_ids = hf_model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                     max_new_tokens=12, do_sample=False, pad_token_id=2)[0].tolist()
     our_ids = [int(t) for t in ours.generate([ids], max_new_tokens=12, do_sample=False)[0]]
-    assert len(ref_ids) == len(ids) + 20
+    assert len(ref_ids) == len(ids) + 12
     assert our_ids == ref_ids
     assert tokenizer.decode(our_ids[len(ids):]).startswith(' Paris')
 
