@@ -164,12 +164,12 @@ def convert_hf_state_dict(hf_state, config, source='state dict'):
         array = np.asarray(value)
         match = _GLM_LAYER_RE.match(hf_name) or _CHATGLM_LAYER_RE.match(hf_name)
         layer_table = _GLM_LAYER if hf_name.startswith('model.') else _CHATGLM_LAYER
+        parts = _fused(match.group(2), array, config, source, hf_name) if match else None
         if hf_name in _GLM_GLOBAL or hf_name in _CHATGLM_GLOBAL:
             placed = {_GLM_GLOBAL.get(hf_name) or _CHATGLM_GLOBAL[hf_name]: array}
         elif match and match.group(2) in layer_table:
             placed = {f'model.layers.{match.group(1)}.{layer_table[match.group(2)]}': array}
-        elif match and _fused(match.group(2), array, config, source, hf_name) is not None:
-            parts = _fused(match.group(2), array, config, source, hf_name)
+        elif parts is not None:
             placed = {f'model.layers.{match.group(1)}.{suffix}': part for suffix, part in parts.items()}
         else:
             raise CheckpointError(f"{source}: tensor '{hf_name}' is not a ChatGLM2 / GLM weight name")
