@@ -15,7 +15,8 @@ install-test:
 
 test: install-test
 	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -m 'not serial'
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -m serial
 
 quickstart: install
 	bash scripts/quickstart/run_quickstart.sh

@@ -31,10 +31,13 @@ def missing_reference_packages():
     return missing
 
 
-def pytest_configure(config):  # pylint: disable=unused-argument
+def pytest_configure(config):
+    config.addinivalue_line('markers', "serial: asserts on wall-clock time, so `make test` runs it alone after the "
+                                       "parallel part (pytest -m serial)")
     if os.environ.get('MF_REQUIRE_REFERENCE') != '1':
         return
     missing = missing_reference_packages()
     if missing:
         raise pytest.UsageError("MF_REQUIRE_REFERENCE=1 but the parity tests cannot run, so they would only skip: "
                                 + "; ".join(missing))
+
