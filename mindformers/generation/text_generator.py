@@ -71,7 +71,7 @@ class GeneratorMixin:
         eos_ids = set(int(e) for e in cfg.eos_token_id)
 
         # upstream contract: rows may come right-padded; a row's valid length ends at its last non-pad token
-        rows = [_strip_trailing(row, pad_id) for row in _as_rows(input_ids)]
+        rows = [strip_trailing_pad(row, pad_id) for row in _as_rows(input_ids)]
         vocab_size = getattr(self.config, 'vocab_size', None)
         if vocab_size:
             if not 0 <= pad_id < int(vocab_size):
@@ -317,7 +317,7 @@ def _as_rows(input_ids):
     return [[int(t) for t in row] for row in input_ids]
 
 
-def _strip_trailing(row, pad_id):
+def strip_trailing_pad(row, pad_id):
     end = len(row)
     while end > 1 and row[end - 1] == pad_id:
         end -= 1

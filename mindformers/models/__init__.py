@@ -11,4 +11,5 @@ from .bpe_tokenizer import BPETokenizer
 from .llama import LlamaConfig, LlamaForCausalLM, LlamaModel, LlamaTokenizer, LlamaProcessor
 from .gpt2 import GPT2Config, GPT2LMHeadModel, GPT2ForSequenceClassification, GPT2Model, GPT2Tokenizer, GPT2Processor
 from .bloom import BloomConfig, BloomLMHeadModel, BloomModel, BloomTokenizer, BloomProcessor
-from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model
+from .glm import GLMProcessor
+from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer

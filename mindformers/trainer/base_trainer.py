@@ -321,6 +321,10 @@ class BaseTrainer:
         results = {name: metric.eval() for name, metric in metrics.items()}
         return results[next(iter(results))] if len(results) == 1 else results
 
+    def _evaluate_with(self, config, network, dataset, metrics):  # pylint: disable=unused-argument
+        """One pass of `metrics` over `dataset`; tasks whose metrics score generated text override this."""
+        return self._run_eval(network, dataset, metrics)
+
     def evaluate_process(self, config, network=None, dataset=None, metric_name=None, **kwargs):
         build_parallel_config(config)
         self.check_parallel(config)
@@ -335,7 +339,7 @@ class BaseTrainer:
         metrics = self._metrics(config)
         network.set_train(False)
         start = time.time()
-        result = self._run_eval(network, eval_dataset, metrics)
+        result = self._evaluate_with(config, network, eval_dataset, metrics)
         for name in metrics:
             logger.info("%s = %s", metric_name or name, result if len(metrics) == 1 else result[name])
         logger.info("evaluation took %.2f s", time.time() - start)

@@ -1,5 +1,6 @@
 """Metrics."""
 from .metric import PerplexityMetric
+from .text_generation_metrics import ADGENMetric, EmF1Metric
 from .build_metric import build_metric
 
-__all__ = ['PerplexityMetric', 'build_metric']
+__all__ = ['PerplexityMetric', 'ADGENMetric', 'EmF1Metric', 'build_metric']

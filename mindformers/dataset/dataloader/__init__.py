@@ -1,4 +1,5 @@
 """Dataset loaders."""
 from .build_dataloader import build_dataset_loader
+from .adgen_dataloader import ADGenDataLoader
 
-__all__ = ['build_dataset_loader']
+__all__ = ['build_dataset_loader', 'ADGenDataLoader']

@@ -92,3 +92,20 @@ class ChatGLM2ForConditionalGeneration(CausalLMBase):
     def construct(self, input_ids, labels=None, input_position=None, position_ids=None, attention_mask=None,
                   input_embeds=None, init_reset=True, batch_valid_length=None, prefix_key_values=None):
         return self.lm_forward(input_ids, labels)
+
+    def chat(self, tokenizer, query, history=None, max_length=None, do_sample=True, top_p=0.8, temperature=0.8,
+             **kwargs):
+        """One ChatGLM2 chat turn: the `[Round n]\\n\\n问：...\\n\\n答：` prompt of `history` + `query`, generated
+        up to `max_length` tokens (default seq_length), the answer cleaned by `process_response`.
+
+        Returns (response, history + [(query, response)]). Sampling defaults are ChatGLM2's (top_p 0.8,
+        temperature 0.8); do_sample=False decodes greedily. Other keywords go to `generate`.
+        """
+        from mindformers.models.glm.glm_processor import process_response  # pylint: disable=import-outside-toplevel
+        history = list(history or [])
+        prompt_ids = tokenizer.encode(tokenizer.build_prompt(query, history))
+        outputs = self.generate([prompt_ids], max_length=max_length or int(self.config.seq_length),
+                                do_sample=do_sample, top_p=top_p, temperature=temperature,
+                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **kwargs)
+        response = process_response(tokenizer.decode(outputs[0][len(prompt_ids):].tolist()))
+        return response, history + [(query, response)]

@@ -1,11 +1,6 @@
 """LlamaTokenizer: LLaMA's sentencepiece BPE tokenizer, encoding and decoding like transformers' slow one."""
-import os
-import shutil
-
-import sentencepiece as spm
-
 from mindformers.models.base_tokenizer import PreTrainedTokenizer
-from mindformers.tools.errors import ConfigError
+from mindformers.models.sentencepiece_model import SentencePieceFileMixin, load_sentencepiece
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
 __all__ = ['LlamaTokenizer']
@@ -13,24 +8,8 @@ __all__ = ['LlamaTokenizer']
 SPIECE_UNDERLINE = '\u2581'  # '▁': sentencepiece's visible space
 
 
-def load_sentencepiece(vocab_file, sp_model_kwargs=None, owner='LlamaTokenizer'):
-    """Open a sentencepiece model file; every way it can fail is one ConfigError naming the path."""
-    if vocab_file is None:
-        raise ConfigError(f"{owner}: vocab_file is required (the path of a sentencepiece tokenizer.model)")
-    vocab_file = os.path.expanduser(str(vocab_file))
-    if not os.path.isfile(vocab_file):
-        raise ConfigError(f"{owner}: vocab_file not found: {vocab_file}")
-    sp_model = spm.SentencePieceProcessor(**(sp_model_kwargs or {}))
-    try:
-        sp_model.Load(vocab_file)
-    except (OSError, RuntimeError) as err:
-        reason = ' '.join(str(err).split())
-        raise ConfigError(f"{owner}: cannot read sentencepiece model {vocab_file}: {reason}") from None
-    return sp_model
-
-
 @MindFormerRegister.register(MindFormerModuleType.TOKENIZER)
-class LlamaTokenizer(PreTrainedTokenizer):
+class LlamaTokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
     """LLaMA tokenizer over a sentencepiece model (`tokenizer.model`).
 
     With `legacy=True` (the default, as upstream) every stretch of text between special tokens is
@@ -71,19 +50,6 @@ class LlamaTokenizer(PreTrainedTokenizer):
                          pad_token=pad_token, sp_model_kwargs=self.sp_model_kwargs, add_bos_token=add_bos_token,
                          add_eos_token=add_eos_token, clean_up_tokenization_spaces=clean_up_tokenization_spaces,
                          legacy=legacy, add_prefix_space=self.add_prefix_space, **kwargs)
-
-    # sentencepiece processors are rebuilt from their serialized model when pickled (dataset workers)
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state['sp_model'] = None
-        state['_sp_model_proto'] = self.sp_model.serialized_model_proto()
-        return state
-
-    def __setstate__(self, state):
-        proto = state.pop('_sp_model_proto')
-        self.__dict__.update(state)
-        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        self.sp_model.LoadFromSerializedProto(proto)
 
     @property
     def vocab_size(self):
@@ -151,18 +117,3 @@ class LlamaTokenizer(PreTrainedTokenizer):
                 stretch.append(token)
                 prev_is_special = False
         return out_string + self._sp_decode(stretch)
-
-    def save_vocabulary(self, save_directory, filename_prefix=None):
-        """Copy (or re-serialize) the sentencepiece model into `save_directory`; returns (path,)."""
-        if not os.path.isdir(save_directory):
-            raise ConfigError(f"save_vocabulary: {save_directory} is not a directory")
-        name = (filename_prefix + '-' if filename_prefix else '') + self.vocab_files_names['vocab_file']
-        out_file = os.path.join(save_directory, name)
-        source = os.path.expanduser(str(self.vocab_file)) if self.vocab_file else None
-        if source and os.path.isfile(source):
-            if os.path.abspath(source) != os.path.abspath(out_file):
-                shutil.copyfile(source, out_file)
-        else:
-            with open(out_file, 'wb') as stream:
-                stream.write(self.sp_model.serialized_model_proto())
-        return (out_file,)

@@ -41,14 +41,6 @@ def _book_path(name):
     return os.path.join(PROJECT, _TRAINER_SUPPORT_TASKS_LIST['text_generation'][name])
 
 
-# families whose tokenizer is not built yet: their YAMLs carry no processor section until it is (issue 9)
-WITHOUT_TOKENIZER_YET = ('configs/glm2/',)
-
-
-def _needs_processor(rel_path):
-    return not rel_path.startswith(WITHOUT_TOKENIZER_YET)
-
-
 def _arch(model_config):
     return {key: getattr(model_config, key) for key in ARCH_KEYS}
 
@@ -65,8 +57,7 @@ def test_every_yaml_loads_with_the_upstream_top_level_keys(rel_path):
     config = _load(rel_path)
     assert config.run_mode in ('train', 'finetune', 'eval', 'predict')
     keys = ['trainer', 'runner_config', 'context', 'parallel', 'parallel_config', 'model', 'train_dataset',
-            'train_dataset_task', 'optimizer', 'lr_schedule', 'runner_wrapper', 'callbacks']
-    keys += ['processor'] if _needs_processor(rel_path) else []
+            'train_dataset_task', 'optimizer', 'lr_schedule', 'runner_wrapper', 'callbacks', 'processor']
     for key in keys:
         assert config.get(key) is not None, f"{rel_path} has no top-level '{key}'"
     model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, config.model.arch.type)
@@ -93,10 +84,11 @@ def test_every_component_type_is_registered(rel_path):
               (MindFormerModuleType.DATASET_LOADER, config.train_dataset.data_loader.type),
               (MindFormerModuleType.MODELS, config.model.arch.type),
               (MindFormerModuleType.CONFIG, config.model.model_config.type),
-              (MindFormerModuleType.METRIC, config.metric.type)]
-    if _needs_processor(rel_path):
-        wanted += [(MindFormerModuleType.PROCESSOR, config.processor.type),
-                   (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
+              (MindFormerModuleType.METRIC, config.metric.type),
+              (MindFormerModuleType.PROCESSOR, config.processor.type),
+              (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
+    if config.train_dataset.get('tokenizer'):
+        wanted.append((MindFormerModuleType.TOKENIZER, config.train_dataset.tokenizer.type))
     wanted += [(MindFormerModuleType.CALLBACK, cb['type']) for cb in config.callbacks + (config.eval_callbacks or [])]
     if isinstance(config.runner_wrapper.scale_sense, dict):
         wanted.append((MindFormerModuleType.WRAPPER, config.runner_wrapper.scale_sense.type))
