@@ -7,7 +7,6 @@ the Hugging Face layout `config.json` + `*.safetensors` (+ tokenizer files).
 """
 import json
 import os
-import shutil
 
 from mindformers.mindformer_book import MindFormerBook
 from mindformers.models.auto_mapping import DEFAULT_ARCH, HF_MODEL_TYPES, HF_TOKENIZER_CLASSES
@@ -21,6 +20,7 @@ from mindformers.tools.download import (named_config_path, named_file_folder, re
 from mindformers.tools.errors import ConfigError, CheckpointError
 from mindformers.tools.hf_checkpoint import is_hf_directory, pickle_refusal
 from mindformers.tools.register import MindFormerConfig, MindFormerRegister, MindFormerModuleType
+from mindformers.tools.register.config import ordered_yaml_dump
 
 __all__ = ['AutoConfig', 'AutoModel', 'AutoTokenizer', 'AutoProcessor']
 
@@ -55,7 +55,10 @@ def name_to_yaml(name):
     cached = named_config_path(name)
     if not os.path.isfile(cached):
         os.makedirs(os.path.dirname(cached), exist_ok=True)
-        shutil.copyfile(packaged, cached)
+        # merged with its base_config: the copy lives away from the packaged YAMLs its relative path names
+        with open(cached + '.tmp', 'w', encoding='utf-8') as stream:
+            ordered_yaml_dump(MindFormerConfig(packaged).to_dict(), stream)
+        os.replace(cached + '.tmp', cached)
     return cached
 
 

@@ -12,4 +12,5 @@ from .llama import LlamaConfig, LlamaForCausalLM, LlamaModel, LlamaTokenizer, Ll
 from .gpt2 import GPT2Config, GPT2LMHeadModel, GPT2ForSequenceClassification, GPT2Model, GPT2Tokenizer, GPT2Processor
 from .bloom import BloomConfig, BloomLMHeadModel, BloomModel, BloomTokenizer, BloomProcessor
 from .glm import GLMProcessor
-from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer
+from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer, ChatGLM2WithLora, \
+    ChatGLM2WithPtuning2

@@ -88,14 +88,21 @@ class MultiHeadAttention(nn.Cell):
             probs = self.attention_dropout(probs)
         return probs
 
-    def construct(self, x, bias, freqs=None, fill_cache=False):
+    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None):
         """x: (batch, seq, dim); bias: additive, broadcastable to (batch, heads, seq, seq) (causal mask, plus
         ALiBi, ...); freqs: (cos, sin) of shape (seq, rotary_dim) when RoPE is on. With `fill_cache`
-        (prefill) the keys/values also replace the KV cache (seq must equal its length)."""
+        (prefill) the keys/values also replace the KV cache (seq must equal its length).
+        prefix_key_value: (2, batch, kv_heads, prefix_len, head_dim) keys and values every query also attends to
+        (P-Tuning v2), placed before the sequence's own; they carry no position (no RoPE)."""
         bsz, seq_len, dim = x.shape
         query, key, value = self._project(x, freqs)
         if fill_cache:
             key, value = self.kv_cache.fill(key, value)
+        if prefix_key_value is not None:
+            key = ops.concat((ops.cast(prefix_key_value[0], key.dtype), key), 2)
+            value = ops.concat((ops.cast(prefix_key_value[1], value.dtype), value), 2)
+            prefix_bias = ops.zeros(bias.shape[:-1] + (prefix_key_value.shape[3],), bias.dtype)
+            bias = ops.concat((prefix_bias, bias), -1)
         key = self._repeat_kv(key)
         value = self._repeat_kv(value)
         # scores: (batch, heads, q_len, kv_len)

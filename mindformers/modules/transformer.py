@@ -29,8 +29,8 @@ class TransformerBlock(nn.Cell):
             branch = self.hidden_dropout(branch)
         return x + branch
 
-    def construct(self, x, bias, freqs=None, fill_cache=False):
-        h = self._residual(x, self.attention(self.attention_norm(x), bias, freqs, fill_cache))
+    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None):
+        h = self._residual(x, self.attention(self.attention_norm(x), bias, freqs, fill_cache, prefix_key_value))
         return self._residual(h, self.feed_forward(self.ffn_norm(h)))
 
     def decode(self, x, bias, freqs=None, position=None):
@@ -53,13 +53,15 @@ class RotaryDecoderTrunk(nn.Cell):
     def _final_norm(self, h):
         return h if self.norm_out is None else self.norm_out(h)
 
-    def construct(self, tokens, fill_cache=False):
+    def construct(self, tokens, fill_cache=False, prefix_key_values=None):
+        """prefix_key_values: None, or (layers, 2, batch, kv_heads, prefix_len, head_dim) (P-Tuning v2)."""
         seq_len = tokens.shape[1]
         h = ops.cast(self.tok_embeddings(tokens), self.compute_dtype)
         freqs = self.rotary.prefill(seq_len)
         mask = self.mask[:seq_len, :seq_len]
-        for layer in self.layers:
-            h = layer(h, mask, freqs, fill_cache)
+        for index, layer in enumerate(self.layers):
+            prefix = None if prefix_key_values is None else prefix_key_values[index]
+            h = layer(h, mask, freqs, fill_cache, prefix)
         return self._final_norm(h)
 
     def decode(self, tokens, position):

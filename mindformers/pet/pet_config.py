@@ -78,3 +78,25 @@ class LoraConfig(PetConfig):
         self.exclude_layers = exclude_layers
         self.freeze_include = freeze_include
         self.freeze_exclude = freeze_exclude
+
+
+class Ptuning2Config(PetConfig):
+    """P-Tuning v2: `pre_seq_len` trainable key/value vectors per layer that every token attends to, before its
+    own; with `prefix_projection` they come from an embedding through a tanh MLP of `projection_dim` (upstream's
+    fields); `dropout_prob` on the prefix while training. Everything else is frozen."""
+
+    def __init__(self, pre_seq_len=128, prefix_projection=False, projection_dim=128, dropout_prob=0.01,
+                 pet_type=PetType.P_TUNING_V2.value, **kwargs):
+        if getattr(pet_type, 'value', pet_type) != PetType.P_TUNING_V2.value:
+            raise ConfigError(f"Ptuning2Config: pet_type is '{pet_type}'; a Ptuning2Config always has pet_type "
+                              f"'ptuning2'")
+        super().__init__(pet_type=PetType.P_TUNING_V2.value, **kwargs)
+        for name, value in (('pre_seq_len', pre_seq_len), ('projection_dim', projection_dim)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"pet_config.{name} must be a positive integer, got {value!r}")
+        if not isinstance(dropout_prob, (int, float)) or not 0.0 <= dropout_prob < 1.0:
+            raise ConfigError(f"pet_config.dropout_prob must be in [0, 1), got {dropout_prob!r}")
+        self.pre_seq_len = pre_seq_len
+        self.prefix_projection = bool(prefix_projection)
+        self.projection_dim = projection_dim
+        self.dropout_prob = float(dropout_prob)

@@ -23,7 +23,7 @@ def get_pet_model(base_model, pet_config):
     """`pet_config` is a PetConfig or a dict/YAML section with `pet_type`. LoRA adapts `base_model` in place
     and returns it with only the LoRA parameters trainable; other known PET types (implemented upstream for
     other families) return the model unchanged with a warning; an unknown `pet_type` is a ConfigError."""
-    if not pet_config:
+    if not pet_config or getattr(base_model, 'pet_config', None) is not None:   # none asked, or built in already
         return base_model
     pet_type = _pet_type(pet_config)
     known = [t.value for t in PetType]

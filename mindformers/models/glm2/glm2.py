@@ -17,6 +17,7 @@ from mindformers.modules.normalization import LayerNorm, RMSNorm
 from mindformers.modules.rotary import RotaryEmbedding
 from mindformers.modules.transformer import RotaryDecoderTrunk, TransformerBlock, apply_parallel_config
 from mindformers.tools.dtype import runtime_dtype
+from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
 # our child name -> upstream's (LoRA target regexes from upstream YAMLs, e.g. '.*query_key_value.*', match either)
@@ -84,8 +85,14 @@ class ChatGLM2ForConditionalGeneration(CausalLMBase):
     upstream_param_aliases = GLM2_UPSTREAM_NAMES
     label_shift = 'dataset'
 
+    takes_prefix = False   # P-Tuning v2 prefixes: ChatGLM2WithPtuning2
+
     def __init__(self, config=None):
         config = config if config is not None else ChatGLM2Config()
+        if config.pre_seq_len and not self.takes_prefix:
+            raise ConfigError(f"model_config.pre_seq_len {config.pre_seq_len} asks for P-Tuning v2 prefixes, which "
+                              f"{type(self).__name__} has not; use arch ChatGLM2WithPtuning2 with a pet_config "
+                              f"(pet_type: ptuning2), or set pre_seq_len null")
         super().__init__(config)
         self.build_causal_lm(ChatGLM2Model(config), config)
 
@@ -109,3 +116,72 @@ class ChatGLM2ForConditionalGeneration(CausalLMBase):
                                 eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **kwargs)
         response = process_response(tokenizer.decode(outputs[0][len(prompt_ids):].tolist()))
         return response, history + [(query, response)]
+
+
+@MindFormerRegister.register(MindFormerModuleType.MODELS)
+class ChatGLM2WithLora(ChatGLM2ForConditionalGeneration):
+    """ChatGLM2 with LoRA (upstream's arch of run_glm2_6b_lora.yaml), built from `config.pet_config` (pet_type lora,
+    lora_rank, lora_alpha, lora_dropout). Without `target_modules` LoRA goes on the attention's query_key_value
+    (our wq, wk, wv), as upstream; only the LoRA weights train. `checkpoint_name_or_path` (the base model, or a
+    LoRA checkpoint) is loaded after the adaptation."""
+    _support_list = ['glm2_6b_lora', 'glm2_tiny_lora']
+    default_lora_target_modules = '.*query_key_value.*'
+
+    def __init__(self, config=None):
+        from mindformers.pet import get_pet_model  # pylint: disable=import-outside-toplevel
+        config = config if config is not None else ChatGLM2Config()
+        if not getattr(config, 'pet_config', None):
+            raise ConfigError("ChatGLM2WithLora needs model_config.pet_config (pet_type: lora, lora_rank, lora_alpha, "
+                              "lora_dropout)")
+        checkpoint = config.checkpoint_name_or_path
+        config.checkpoint_name_or_path = ''
+        try:
+            super().__init__(config)
+        finally:
+            config.checkpoint_name_or_path = checkpoint
+        get_pet_model(self, config.pet_config)
+        if checkpoint:
+            self.load_checkpoint(config)
+
+
+@MindFormerRegister.register(MindFormerModuleType.MODELS)
+class ChatGLM2WithPtuning2(ChatGLM2ForConditionalGeneration):
+    """ChatGLM2 with P-Tuning v2 (upstream's arch of run_glm2_6b_ptuning2.yaml): `config.pet_config` (pet_type
+    ptuning2, pre_seq_len, prefix_projection, projection_dim, dropout_prob) adds `pre_seq_len` trainable keys and
+    values to every layer's attention (`prefix_encoder`, a Ptuning2Encoder); every other weight is frozen.
+    Generation recomputes the sequence each step (use_past must be False: the KV cache holds no prefix)."""
+    _support_list = ['glm2_6b_ptuning2', 'glm2_tiny_ptuning2']
+    takes_prefix = True
+
+    def __init__(self, config=None):
+        from mindformers.pet.pet_config import Ptuning2Config  # pylint: disable=import-outside-toplevel
+        from mindformers.pet.tuners.ptuning2_adapter import Ptuning2Encoder  # pylint: disable=import-outside-toplevel
+        config = config if config is not None else ChatGLM2Config()
+        pet_config = getattr(config, 'pet_config', None)
+        if not pet_config:
+            raise ConfigError("ChatGLM2WithPtuning2 needs model_config.pet_config (pet_type: ptuning2, pre_seq_len)")
+        if not isinstance(pet_config, Ptuning2Config):
+            pet_config = Ptuning2Config(**dict(pet_config))
+        if config.use_past:
+            raise ConfigError("ChatGLM2WithPtuning2: use_past True is not supported (the KV cache holds no P-Tuning "
+                              "prefix); set model_config.use_past False")
+        config.pre_seq_len = pet_config.pre_seq_len   # as upstream, the pet_config's length wins
+        checkpoint = config.checkpoint_name_or_path
+        config.checkpoint_name_or_path = ''
+        try:
+            super().__init__(config)
+        finally:
+            config.checkpoint_name_or_path = checkpoint
+        self.prefix_encoder = Ptuning2Encoder(pet_config.pre_seq_len, config.num_layers, config.n_kv_heads or
+                                              config.num_heads, config.kv_channels, pet_config.prefix_projection,
+                                              pet_config.projection_dim, pet_config.dropout_prob,
+                                              config.param_init_type, config.compute_dtype)
+        for param in self.get_parameters():
+            param.requires_grad = param.name.startswith('prefix_encoder.') and 'ptuning2_prefix' not in param.name
+        self.pet_config = pet_config
+        if checkpoint:
+            self.load_checkpoint(config)
+
+    def logits(self, tokens):
+        prefix = self.prefix_encoder(tokens.shape[0])
+        return self._head(self.model(tokens, False, prefix))

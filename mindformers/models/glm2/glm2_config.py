@@ -115,6 +115,6 @@ class ChatGLM2Config(BaseConfig):
         if self.apply_residual_connection_post_layernorm:
             raise ConfigError("ChatGLM2Config: apply_residual_connection_post_layernorm True (the residual taken "
                               "after the norm) is not implemented; every released ChatGLM2 uses False")
-        if self.pre_seq_len:
-            raise ConfigError("ChatGLM2Config: pre_seq_len (P-Tuning v2 prefixes) is not implemented yet; remove "
-                              "it or set it to null")
+        if self.pre_seq_len is not None and (not isinstance(self.pre_seq_len, int) or self.pre_seq_len < 0):
+            raise ConfigError(f"ChatGLM2Config: pre_seq_len must be null or a positive integer, got "
+                              f"{self.pre_seq_len!r}")

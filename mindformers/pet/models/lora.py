@@ -17,6 +17,8 @@ class LoraModel:
     def __new__(cls, config, base_model):
         if not isinstance(config, LoraConfig):
             config = LoraConfig(**dict(config))
+        if config.target_modules is None:   # a family may name its upstream default (ChatGLM2WithLora)
+            config.target_modules = getattr(base_model, 'default_lora_target_modules', None)
         if config.target_modules is None:
             raise ConfigError("pet_config.target_modules is not set; give a regex of Linear names to adapt, "
                               "e.g. '.*wq|.*wk|.*wv|.*wo'")

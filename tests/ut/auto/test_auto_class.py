@@ -107,12 +107,21 @@ def test_name_of_a_family_not_built_yet_is_not_available():
         AutoConfig.from_pretrained('glm_6b')
 
 
-def test_unbuilt_name_of_a_built_family_names_what_the_family_has():
-    with pytest.raises(NotAvailableError, match=r"model 'glm2_6b_lora' \(family 'glm2'\) is not available yet in "
+def test_unbuilt_name_of_a_built_family_names_what_the_family_has(monkeypatch):
+    import mindformers.mindformer_book as book  # pylint: disable=import-outside-toplevel
+    monkeypatch.setitem(book._MODEL_SUPPORT_LIST, 'glm2', ['glm2_6b', 'glm2_12b', 'glm2_tiny'])   # glm2_12b: no YAML
+    with pytest.raises(NotAvailableError, match=r"model 'glm2_12b' \(family 'glm2'\) is not available yet in "
                                                 r"this build; its family has: \['glm2_6b', 'glm2_tiny'\]"):
-        AutoConfig.from_pretrained('glm2_6b_lora')
+        AutoConfig.from_pretrained('glm2_12b')
     config = AutoConfig.from_pretrained('glm2_6b')
     assert type(config).__name__ == 'ChatGLM2Config' and config.num_layers == 28 and config.seq_length == 193
+
+
+def test_a_name_whose_yaml_has_a_base_config_is_cached_merged(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = AutoConfig.from_pretrained('glm2_tiny_lora')
+    assert type(config).__name__ == 'ChatGLM2Config' and config.num_layers == 2
+    assert config.pet_config['lora_rank'] == 8
 
 
 def test_directory_with_neither_layout_is_an_error(tmp_path):
