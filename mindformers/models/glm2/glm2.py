@@ -118,6 +118,20 @@ class ChatGLM2ForConditionalGeneration(CausalLMBase):
         return response, history + [(query, response)]
 
 
+def _init_then_load(model, config, adapt):
+    """Build the ChatGLM2 network of a PET variant without its weights, `adapt()` it (LoRA layers, a prefix
+    encoder), then load `checkpoint_name_or_path` (the base model's or a PET checkpoint) into the adapted network."""
+    checkpoint = config.checkpoint_name_or_path
+    config.checkpoint_name_or_path = ''
+    try:
+        ChatGLM2ForConditionalGeneration.__init__(model, config)
+    finally:
+        config.checkpoint_name_or_path = checkpoint
+    adapt()
+    if checkpoint:
+        model.load_checkpoint(config)
+
+
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
 class ChatGLM2WithLora(ChatGLM2ForConditionalGeneration):
     """ChatGLM2 with LoRA (upstream's arch of run_glm2_6b_lora.yaml), built from `config.pet_config` (pet_type lora,
@@ -133,15 +147,7 @@ class ChatGLM2WithLora(ChatGLM2ForConditionalGeneration):
         if not getattr(config, 'pet_config', None):
             raise ConfigError("ChatGLM2WithLora needs model_config.pet_config (pet_type: lora, lora_rank, lora_alpha, "
                               "lora_dropout)")
-        checkpoint = config.checkpoint_name_or_path
-        config.checkpoint_name_or_path = ''
-        try:
-            super().__init__(config)
-        finally:
-            config.checkpoint_name_or_path = checkpoint
-        get_pet_model(self, config.pet_config)
-        if checkpoint:
-            self.load_checkpoint(config)
+        _init_then_load(self, config, lambda: get_pet_model(self, config.pet_config))
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
@@ -166,21 +172,16 @@ class ChatGLM2WithPtuning2(ChatGLM2ForConditionalGeneration):
             raise ConfigError("ChatGLM2WithPtuning2: use_past True is not supported (the KV cache holds no P-Tuning "
                               "prefix); set model_config.use_past False")
         config.pre_seq_len = pet_config.pre_seq_len   # as upstream, the pet_config's length wins
-        checkpoint = config.checkpoint_name_or_path
-        config.checkpoint_name_or_path = ''
-        try:
-            super().__init__(config)
-        finally:
-            config.checkpoint_name_or_path = checkpoint
-        self.prefix_encoder = Ptuning2Encoder(pet_config.pre_seq_len, config.num_layers, config.n_kv_heads or
-                                              config.num_heads, config.kv_channels, pet_config.prefix_projection,
-                                              pet_config.projection_dim, pet_config.dropout_prob,
-                                              config.param_init_type, config.compute_dtype)
-        for param in self.get_parameters():
-            param.requires_grad = param.name.startswith('prefix_encoder.') and 'ptuning2_prefix' not in param.name
-        self.pet_config = pet_config
-        if checkpoint:
-            self.load_checkpoint(config)
+
+        def add_prefix():
+            self.prefix_encoder = Ptuning2Encoder(pet_config.pre_seq_len, config.num_layers, config.n_kv_heads or
+                                                  config.num_heads, config.kv_channels, pet_config.prefix_projection,
+                                                  pet_config.projection_dim, pet_config.dropout_prob,
+                                                  config.param_init_type, config.compute_dtype)
+            for param in self.get_parameters():
+                param.requires_grad = param.name.startswith('prefix_encoder.') and 'ptuning2_prefix' not in param.name
+            self.pet_config = pet_config
+        _init_then_load(self, config, add_prefix)
 
     def logits(self, tokens):
         prefix = self.prefix_encoder(tokens.shape[0])

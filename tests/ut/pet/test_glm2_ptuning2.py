@@ -97,3 +97,18 @@ def test_the_tiny_ptuning2_yaml_builds_and_its_prefix_length_wins():
     model = build_network(config.model)
     assert type(model).__name__ == 'ChatGLM2WithPtuning2' and model.config.pre_seq_len == 8
     assert model.prefix_encoder.mindpet_delta_ptuning2_embedding.shape == (8, 2 * 2 * 2 * 16)
+
+
+@pytest.mark.parametrize('pet', [{'pet_type': 'ptuning2', 'pre_seq_len': 4}, {'pet_type': 'lora', 'lora_rank': 2}])
+def test_checkpoint_name_or_path_loads_the_base_weights_into_the_adapted_model(tmp_path, pet):
+    from mindformers import ChatGLM2WithLora  # pylint: disable=import-outside-toplevel
+    base = ChatGLM2ForConditionalGeneration(_config())
+    path = str(tmp_path / 'base.ckpt')
+    ms.save_checkpoint(base, path)
+    arch = ChatGLM2WithPtuning2 if pet['pet_type'] == 'ptuning2' else ChatGLM2WithLora
+    tuned = arch(_config(pet_config=pet, checkpoint_name_or_path=path))
+    saved = {p.name: p.asnumpy() for p in base.get_parameters()}
+    loaded = {p.name: p.asnumpy() for p in tuned.get_parameters()}
+    assert set(saved) < set(loaded)
+    for name, value in saved.items():
+        np.testing.assert_array_equal(loaded[name], value, err_msg=name)
