@@ -211,7 +211,7 @@ class BaseTrainer:
         if config.do_eval:
             eval_ds = self.create_dataset(config, 'eval', eval_dataset)
             metrics = self._metrics(config)
-            callback_list.append(EvalCallBack(partial(self._evaluate_in_training, network, eval_ds, metrics),
+            callback_list.append(EvalCallBack(partial(self._evaluate_in_training, config, network, eval_ds, metrics),
                                               step_interval=config.eval_step_interval or 100,
                                               epoch_interval=config.eval_epoch_interval or -1))
         if get_real_rank() % 8 == 0:
@@ -301,12 +301,12 @@ class BaseTrainer:
         metric_cfgs = metric_cfg if isinstance(metric_cfg, list) else [metric_cfg]
         return {m['type']: build_metric(m) for m in metric_cfgs}
 
-    @staticmethod
-    def _evaluate_in_training(network, dataset, metrics):
+    def _evaluate_in_training(self, config, network, dataset, metrics):
+        """The task's evaluation (the loss metrics, or generation for ADGENMetric / EmF1Metric) between steps."""
         was_training = network.training
         network.set_train(False)
         try:
-            return BaseTrainer._run_eval(network, dataset, metrics)
+            return self._evaluate_with(config, network, dataset, metrics)
         finally:
             network.set_train(was_training)
 

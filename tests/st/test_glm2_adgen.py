@@ -1,9 +1,9 @@
 """ChatGLM2 on ADGEN-style data from the commands a user types: run_glm2_tiny.yaml reads the JSON lines through
 ADGenDataLoader + KeyWordGenDataset with a ChatGLM2Tokenizer, fine-tunes until the loss falls, and `--run_mode eval`
-scores the generated answers with ADGENMetric (ROUGE / BLEU): high after training, near zero before; `model.chat()`
-on the trained checkpoint answers as the evaluation generated; run_glm2_tiny_lora.yaml (ChatGLM2WithLora) fine-tunes
-LoRA on query_key_value from it, run_glm2_tiny_ptuning2.yaml (ChatGLM2WithPtuning2) trains only its prefix; both
-leave every base weight as it was."""
+scores the generated answers with ADGENMetric (ROUGE / BLEU): high after training (the same as `--do_eval` gave
+while training), near zero before; `model.chat()` on the trained checkpoint answers as the evaluation generated;
+run_glm2_tiny_lora.yaml (ChatGLM2WithLora) fine-tunes LoRA on query_key_value from it, run_glm2_tiny_ptuning2.yaml
+(ChatGLM2WithPtuning2) trains only its prefix; both leave every base weight as it was."""
 import ast
 import glob
 import os
@@ -19,6 +19,7 @@ TINY = os.path.join(ROOT, 'configs', 'glm2', 'run_glm2_tiny.yaml')
 TINY_LORA = os.path.join(ROOT, 'configs', 'glm2', 'run_glm2_tiny_lora.yaml')
 TINY_PTUNING2 = os.path.join(ROOT, 'configs', 'glm2', 'run_glm2_tiny_ptuning2.yaml')
 RESULT_RE = re.compile(r"ADGENMetric = (\{[^}]*\})")
+EVAL_RE = re.compile(r"Eval result: (\{[^}]*\}), eval time is")
 PREDICTION_RE = re.compile(r"pred is:\n(.*)\nlabel is:\n(.*)\n")
 
 
@@ -44,8 +45,10 @@ def test_finetune_on_adgen_then_eval_scores_the_generated_answers(tmp_path, pyna
     assert before.returncode == 0, before.stderr[-3000:]
     untrained = _scores(before.stdout)
 
-    trained_run = run_cli(common + ['--run_mode', 'train', '--train_dataset_dir', train, '--runner_config.epochs', '3'],
-                          tmp_path)
+    # evaluation while training, at the end of the last epoch: the same scores as the eval run on the checkpoint
+    trained_run = run_cli(common + ['--run_mode', 'train', '--train_dataset_dir', train, '--runner_config.epochs', '3',
+                                    '--do_eval', 'True', '--eval_dataset_dir', dev, '--eval_step_interval', '-1',
+                                    '--eval_epoch_interval', '3'], tmp_path)
     assert trained_run.returncode == 0, trained_run.stderr[-3000:]
     values = losses(trained_run.stdout)
     assert len(values) == 192 and values[0] > 5.0        # 3 epochs of 256 rows / batch 4; ln(365) = 5.9
@@ -57,6 +60,8 @@ def test_finetune_on_adgen_then_eval_scores_the_generated_answers(tmp_path, pyna
     assert after.returncode == 0, after.stderr[-3000:]
     trained = _scores(after.stdout)
     assert 'rouge-1:' in after.stdout and 'bleu-4:' in after.stdout
+    in_training = EVAL_RE.findall(trained_run.stdout)
+    assert len(in_training) == 1 and ast.literal_eval(in_training[0]) == trained, (in_training, trained)
     # measured: trained rouge-1 96.2 / bleu-4 90.7, untrained 7.3 / 1.4 (AMD EPYC)
     assert trained['rouge-1'] > 88 and trained['bleu-4'] > 80, trained
     assert untrained['rouge-1'] < 20 and untrained['bleu-4'] < 10, untrained
