@@ -45,7 +45,6 @@ class ADGENMetric(Metric):
 
     def __init__(self):
         super().__init__()
-        self.score_dict = {}
         self.clear()
 
     def clear(self):
@@ -127,7 +126,6 @@ class EmF1Metric(Metric):
 
     def __init__(self):
         super().__init__()
-        self.predictions, self.labels = [], []
         self.clear()
 
     def clear(self):

@@ -39,19 +39,6 @@ def read_adgen(path, origin_columns=('content', 'summary')):
     return rows
 
 
-class _Rows:
-    """Random-access source for GeneratorDataset."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def __len__(self):
-        return len(self.rows)
-
-    def __getitem__(self, index):
-        return self.rows[index]
-
-
 @MindFormerRegister.register(MindFormerModuleType.DATASET_LOADER)
 class ADGenDataLoader:
     """`ADGenDataLoader(dataset_dir, phase)` -> a GeneratorDataset with string columns `prompt`, `answer`.
@@ -76,4 +63,4 @@ class ADGenDataLoader:
         rows = read_adgen(path, origin_columns)
         logger.info("ADGEN %s: %d records from %s, shuffle %s", phase, len(rows), path, shuffle)
         shard = {'num_shards': num_shards, 'shard_id': shard_id} if num_shards and num_shards > 1 else {}
-        return GeneratorDataset(_Rows(rows), ['prompt', 'answer'], shuffle=bool(shuffle), **shard)
+        return GeneratorDataset(rows, ['prompt', 'answer'], shuffle=bool(shuffle), **shard)

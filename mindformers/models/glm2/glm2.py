@@ -179,7 +179,7 @@ class ChatGLM2WithPtuning2(ChatGLM2ForConditionalGeneration):
                                                   pet_config.projection_dim, pet_config.dropout_prob,
                                                   config.param_init_type, config.compute_dtype)
             for param in self.get_parameters():
-                param.requires_grad = param.name.startswith('prefix_encoder.') and 'ptuning2_prefix' not in param.name
+                param.requires_grad = param.name.startswith('prefix_encoder.')
             self.pet_config = pet_config
         _init_then_load(self, config, add_prefix)
 

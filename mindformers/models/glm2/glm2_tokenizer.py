@@ -115,13 +115,6 @@ class ChatGLM2Tokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
             return self._command_names[index]
         return self.sp_model.id_to_piece(index)
 
-    def convert_tokens_to_ids(self, tokens):
-        if tokens is None:
-            return None
-        if isinstance(tokens, str):
-            return self._convert_token_to_id(tokens)
-        return [self._convert_token_to_id(token) for token in tokens]
-
     def convert_tokens_to_string(self, tokens):
         return self.sp_model.decode_pieces(list(tokens))
 

@@ -1,8 +1,6 @@
 """P-Tuning v2 prefixes: Ptuning2Encoder makes, for every layer, the keys and values of `pre_seq_len` virtual
 tokens that the attention puts before the sequence's own (MultiHeadAttention's `prefix_key_value`)."""
-import numpy as np
-import mindspore as ms
-from mindspore import Parameter, Tensor, nn, ops
+from mindspore import Parameter, nn, ops
 from mindspore.common.initializer import Normal, initializer
 
 from mindformers.modules.layers import Linear
@@ -14,7 +12,7 @@ __all__ = ['Ptuning2Encoder']
 class Ptuning2Encoder(nn.Cell):
     """`encoder(batch_size)` -> (num_layers, 2, batch, kv_heads, pre_seq_len, head_dim).
 
-    The prefix vectors are an embedding of the prefix positions 0..pre_seq_len-1 (upstream's names
+    The prefix vectors are a (pre_seq_len, ...) table, one row per prefix position (upstream's names
     `mindpet_delta_ptuning2_*`), optionally through Linear -> tanh -> Linear (`prefix_projection`), then dropout.
     """
 
@@ -24,7 +22,6 @@ class Ptuning2Encoder(nn.Cell):
         self.pre_seq_len, self.num_layers, self.kv_heads, self.head_dim = pre_seq_len, num_layers, kv_heads, head_dim
         out_dim = num_layers * 2 * kv_heads * head_dim
         self.compute_dtype = runtime_dtype(compute_dtype, 'compute_dtype')
-        self.mindpet_delta_ptuning2_prefix = Parameter(Tensor(np.arange(pre_seq_len), ms.int32), requires_grad=False)
         self.mindpet_delta_ptuning2_embedding = Parameter(
             initializer(Normal(0.02), (pre_seq_len, out_dim), runtime_dtype(param_init_type, 'param_init_type')),
             name='mindpet_delta_ptuning2_embedding')
@@ -36,8 +33,7 @@ class Ptuning2Encoder(nn.Cell):
         self.dropout = nn.Dropout(p=dropout_prob) if dropout_prob else None
 
     def construct(self, batch_size):
-        prefix = ops.gather(self.mindpet_delta_ptuning2_embedding, self.mindpet_delta_ptuning2_prefix, 0)
-        prefix = ops.cast(prefix, self.compute_dtype)                               # (pre_len, out_dim)
+        prefix = ops.cast(self.mindpet_delta_ptuning2_embedding, self.compute_dtype)   # (pre_len, out_dim)
         if self.prefix_projection:
             prefix = self.mindpet_delta_ptuning2_dense_out(ops.tanh(self.mindpet_delta_ptuning2_dense_in(prefix)))
         if self.dropout is not None:
