@@ -32,6 +32,14 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'bloom_65b': 'configs/bloom/run_bloom_65b.yaml',
         'bloom_176b': 'configs/bloom/run_bloom_176b.yaml',
         'bloom_tiny': 'configs/bloom/run_bloom_tiny.yaml',
+        'glm_6b': 'configs/glm/run_glm_6b_finetune.yaml',
+        'glm_6b_chat': 'configs/glm/run_glm_6b_infer.yaml',
+        'glm_6b_lora': 'configs/glm/run_glm_6b_lora.yaml',
+        'glm_6b_lora_chat': 'configs/glm/run_glm_6b_lora_infer.yaml',
+        'glm_tiny': 'configs/glm/run_glm_tiny.yaml',
+        'glm_tiny_chat': 'configs/glm/run_glm_tiny_infer.yaml',
+        'glm_tiny_lora': 'configs/glm/run_glm_tiny_lora.yaml',
+        'glm_tiny_lora_chat': 'configs/glm/run_glm_tiny_lora_infer.yaml',
         'glm2_6b': 'configs/glm2/run_glm2_6b.yaml',
         'glm2_6b_lora': 'configs/glm2/run_glm2_6b_lora.yaml',
         'glm2_tiny': 'configs/glm2/run_glm2_tiny.yaml',
@@ -76,7 +84,8 @@ _MODEL_SUPPORT_LIST = {
     'codellama': ['codellama_34b'],
     'pangualpha': ['pangualpha_2_6b', 'pangualpha_13b'],
     'bloom': ['bloom_560m', 'bloom_7.1b', 'bloom_65b', 'bloom_176b', 'bloom_tiny'],
-    'glm': ['glm_6b', 'glm_6b_chat', 'glm_6b_lora', 'glm_6b_lora_chat'],
+    'glm': ['glm_6b', 'glm_6b_chat', 'glm_6b_lora', 'glm_6b_lora_chat', 'glm_tiny', 'glm_tiny_chat', 'glm_tiny_lora',
+            'glm_tiny_lora_chat'],
     'glm2': ['glm2_6b', 'glm2_6b_lora', 'glm2_6b_ptuning2', 'glm2_tiny', 'glm2_tiny_lora', 'glm2_tiny_ptuning2'],
     'glm3': ['glm3_6b'],
     'codegeex2': ['codegeex2_6b'],
@@ -88,7 +97,7 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm2')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -113,6 +122,7 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'codellama': [f"{_OBS_ROOT}/codellama/tokenizer.model"],
     'gpt2': [f"{_OBS_ROOT}/gpt2/vocab.json", f"{_OBS_ROOT}/gpt2/merges.txt"],
     'bloom': [f"{_OBS_ROOT}/bloom/tokenizer.json"],
+    'glm': [f"{_OBS_ROOT}/glm/ice_text.model"],
     'glm2': [f"{_OBS_ROOT}/glm2/tokenizer.model"],
 }
 

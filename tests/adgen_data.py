@@ -38,3 +38,23 @@ def train_glm_tokenizer(path, rows, vocab_size=360):
     with open(path, 'wb') as stream:
         stream.write(model.getvalue())
     return str(path)
+
+
+# the ChatGLM-6B pieces its tokenizer needs, in ice_text.model's order after <unk> <s> </s> <pad>
+CHATGLM_SYMBOLS = (['\u2581', '<n>', '<|tab|>'] + [f'<|blank_{n}|>' for n in range(2, 81)] +
+                   ['[MASK]', '[gMASK]', '[sMASK]', '<unused_0>', '<sop>', '<eop>', '<ENC>', '<dBLOCK>'])
+
+
+def train_chatglm_tokenizer(path, rows, vocab_size=450, extra_lines=()):
+    """A ChatGLM-6B-style model: <pad> is id 3, the GLM specials and the whitespace pieces are pieces of it."""
+    import sentencepiece as spm  # pylint: disable=import-outside-toplevel
+    lines = [r['content'] for r in rows] + [r['summary'] for r in rows] + ['[Round 0]<n>问：<n>答：'] + \
+        list(extra_lines)
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, vocab_size=vocab_size,
+                                   model_type='bpe', character_coverage=1.0, byte_fallback=True,
+                                   normalization_rule_name='identity', remove_extra_whitespaces=False,
+                                   pad_id=3, pad_piece='<pad>', user_defined_symbols=CHATGLM_SYMBOLS, minloglevel=2)
+    with open(path, 'wb') as stream:
+        stream.write(model.getvalue())
+    return str(path)

@@ -92,6 +92,8 @@ class GeneratorMixin:
         if cfg.max_new_tokens is not None:
             max_length = int(cfg.max_new_tokens) + int(valid.max())
         max_length = min(int(max_length), seq_length)
+        if hasattr(self, 'check_prompts'):   # a family's prompt layout rules (GLM: '[gMASK] <sop>')
+            self.check_prompts(rows, max_length)
         if valid.max() >= max_length:
             raise ConfigError(f"generate: max_length {max_length} must be larger than the longest prompt "
                               f"({valid.max()} tokens)")

@@ -11,6 +11,7 @@ from .bpe_tokenizer import BPETokenizer
 from .llama import LlamaConfig, LlamaForCausalLM, LlamaModel, LlamaTokenizer, LlamaProcessor
 from .gpt2 import GPT2Config, GPT2LMHeadModel, GPT2ForSequenceClassification, GPT2Model, GPT2Tokenizer, GPT2Processor
 from .bloom import BloomConfig, BloomLMHeadModel, BloomModel, BloomTokenizer, BloomProcessor
-from .glm import GLMProcessor
+from .glm import GLMConfig, GLMModel, GLMForPreTraining, GLMChatModel, GLMForPreTrainingWithLora, \
+    GLMChatModelWithLora, ChatGLMTokenizer, GLMProcessor
 from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer, ChatGLM2WithLora, \
     ChatGLM2WithPtuning2

@@ -72,7 +72,10 @@ class CausalLMBase(BaseModel, GeneratorMixin):
     def no_weight_decay_keywords(self):
         return self.no_weight_decay_names
 
-    def logits(self, tokens):
+    def logits(self, tokens, *trunk_inputs):
+        """trunk_inputs: what a family's trunk takes after (tokens, fill_cache), e.g. GLM's position ids and mask."""
+        if trunk_inputs:
+            return self._head(self.model(tokens, False, *trunk_inputs))
         return self._head(self.model(tokens))
 
     def _head(self, hidden):
@@ -103,17 +106,19 @@ class CausalLMBase(BaseModel, GeneratorMixin):
     loss_mask_token = 'pad_token_id'
     pad_mask_at_labels = False
 
-    def lm_forward(self, input_ids, labels=None, attention_mask=None):
+    def lm_forward(self, input_ids, labels=None, attention_mask=None, trunk_inputs=()):
         """The train / eval computation behind every family's `construct`.
 
         Train: records of seq_length + 1 tokens; the loss mask is `attention_mask` at the label positions when
         given, else the pad rule above, times (label != ignore_token_id) when `labels` are given.
         Eval: at most seq_length tokens go through the model (a seq_length + 1 record's last token is only a
         label); returns (logits, input_ids, input_mask) for PerplexityMetric.
+        trunk_inputs (training on dataset-shifted labels) go to the trunk after (tokens, fill_cache): GLM's
+        position_ids and attention_mask.
         """
         bsz, seq_len = input_ids.shape
         if self.training and self.label_shift == 'dataset' and labels is not None:
-            logits = ops.cast(self.logits(input_ids), ms.float32)
+            logits = ops.cast(self.logits(input_ids, *trunk_inputs), ms.float32)
             input_mask = ops.cast(ops.not_equal(labels, self.ignore_token_id), ms.float32)
             return self.loss(ops.reshape(logits, (-1, self.vocab_size)), ops.reshape(ops.maximum(labels, 0), (-1,)),
                              ops.reshape(input_mask, (-1,)))
@@ -138,3 +143,18 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         labels = ops.maximum(labels, 0)  # ignored positions are masked; keep their index in range
         return self.loss(ops.reshape(logits, (-1, self.vocab_size)), ops.reshape(labels, (-1,)),
                          ops.reshape(input_mask, (-1,)))
+
+
+def build_then_adapt(model, base_cls, config, adapt):
+    """Build `model` as `base_cls` without its weights, `adapt()` it (LoRA layers, a P-Tuning prefix encoder),
+    then load `checkpoint_name_or_path` (the base model's or an adapted checkpoint) into the adapted network:
+    the PET variants (ChatGLM2WithLora, GLMForPreTrainingWithLora, ...) build this way."""
+    checkpoint = config.checkpoint_name_or_path
+    config.checkpoint_name_or_path = ''
+    try:
+        base_cls.__init__(model, config)
+    finally:
+        config.checkpoint_name_or_path = checkpoint
+    adapt()
+    if checkpoint:
+        model.load_checkpoint(config)

@@ -17,13 +17,14 @@ from mindformers.tools.dtype import runtime_dtype
 class MultiHeadAttention(nn.Cell):
     """Projections wq/wk/wv/wo; queries use `n_heads`, keys/values `n_kv_heads` (= n_heads: MHA, 1: MQA,
     between: GQA), repeated to match. `rotary_dim` (None: no RoPE) is how many channels of each head rotate,
-    in the rotate-half layout or, with `rotary_interleaved`, in neighbouring pairs.
+    in the rotate-half layout or, with `rotary_interleaved`, in neighbouring pairs, or with `rotary_2d` as two
+    rotate-half halves (GLM; the trunk's freqs then carry both halves' tables).
     """
 
     def __init__(self, dim, n_heads, n_kv_heads=None, qkv_has_bias=False, out_has_bias=False, rotary_dim=None,
                  scale=None, attention_dropout=0.0, param_init_type='float32', compute_dtype='float32',
                  softmax_compute_type='float32', use_past=False, batch_size=1, max_seq_length=None,
-                 rotary_interleaved=False):
+                 rotary_interleaved=False, rotary_2d=False):
         super().__init__()
         self.n_heads = n_heads
         self.n_kv_heads = n_kv_heads or n_heads
@@ -36,6 +37,7 @@ class MultiHeadAttention(nn.Cell):
         self.scale = 1.0 / math.sqrt(self.head_dim) if scale is None else scale
         self.rotary_dim = rotary_dim
         self.rotary_interleaved = rotary_interleaved
+        self.rotary_2d = rotary_2d
         kv_dim = self.n_kv_heads * self.head_dim
         linear = dict(param_init_type=param_init_type, compute_dtype=compute_dtype)
         self.wq = Linear(dim, dim, has_bias=qkv_has_bias, **linear)
@@ -77,8 +79,8 @@ class MultiHeadAttention(nn.Cell):
         key = self._heads(self.wk(x), self.n_kv_heads)
         if self.rotary_dim is not None:
             cos, sin = freqs
-            query = apply_rotary(query, cos, sin, self.rotary_dim, self.rotary_interleaved)
-            key = apply_rotary(key, cos, sin, self.rotary_dim, self.rotary_interleaved)
+            query = apply_rotary(query, cos, sin, self.rotary_dim, self.rotary_interleaved, self.rotary_2d)
+            key = apply_rotary(key, cos, sin, self.rotary_dim, self.rotary_interleaved, self.rotary_2d)
         return query, key, self._heads(self.wv(x), self.n_kv_heads)
 
     def _probs(self, scores, bias, dtype):

@@ -20,3 +20,14 @@ def decode_mask(position, max_seq):
     later = ops.greater(ops.expand_dims(slots, 0), ops.expand_dims(position, 1))      # (batch, max_seq)
     return ops.reshape(ops.cast(later, ms.float32) * MASK_VALUE, (bsz, 1, 1, max_seq))
 
+
+
+def prefix_causal_mask(context_lengths, seq_len):
+    """(batch, 1, seq_len, seq_len) prefix-LM mask (GLM): every query sees the first `context_lengths` (batch,)
+    int32 keys of its row (the prompt, bidirectional) and, after them, keys up to itself (causal)."""
+    bsz = context_lengths.shape[0]
+    keys = ops.reshape(ops.arange(0, seq_len, dtype=ms.int32), (1, 1, seq_len))
+    queries = ops.reshape(ops.arange(0, seq_len, dtype=ms.int32), (1, seq_len, 1))
+    later = ops.logical_and(ops.greater(keys, queries),
+                            ops.greater_equal(keys, ops.reshape(context_lengths, (bsz, 1, 1))))
+    return ops.reshape(ops.cast(later, ms.float32) * MASK_VALUE, (bsz, 1, seq_len, seq_len))

@@ -1,6 +1,6 @@
 """Rotary position embedding (RoPE): the cos/sin tables of a trunk, and their application to the channels of a head,
-in the rotate-half layout (LLaMA, Qwen2: channel i pairs with i + d/2) or the interleaved one (ChatGLM2: channel 2i
-pairs with 2i + 1)."""
+in the rotate-half layout (LLaMA, Qwen2: channel i pairs with i + d/2), the interleaved one (ChatGLM2: channel 2i
+pairs with 2i + 1) or GLM's 2D one (each half of the head in the rotate-half layout, rotated by its own positions)."""
 import numpy as np
 import mindspore as ms
 from mindspore import nn, ops, Tensor
@@ -30,10 +30,17 @@ def rotate_pairs(x):
     return ops.reshape(ops.stack((-pairs[..., 1], pairs[..., 0]), -1), x.shape)
 
 
-def apply_rotary(x, cos, sin, rotary_dim=None, interleaved=False):
+def rotate_halves(x):
+    """GLM 2D RoPE: rotate_half within each half of the channels."""
+    half = x.shape[-1] // 2
+    return ops.concat((rotate_half(x[..., :half]), rotate_half(x[..., half:])), -1)
+
+
+def apply_rotary(x, cos, sin, rotary_dim=None, interleaved=False, two_d=False):
     """x: (batch, heads, seq, head_dim); cos/sin (…, rotary_dim) broadcastable to it, from tables made with the
-    same `interleaved`. Only the first `rotary_dim` channels rotate (partial RoPE); the rest pass through."""
-    rotate = rotate_pairs if interleaved else rotate_half
+    same `interleaved`. Only the first `rotary_dim` channels rotate (partial RoPE); the rest pass through.
+    `two_d`: the two halves rotate separately (cos/sin are two rotate-half tables side by side, GLM)."""
+    rotate = rotate_halves if two_d else (rotate_pairs if interleaved else rotate_half)
     if rotary_dim is None or rotary_dim == x.shape[-1]:
         return x * cos + rotate(x) * sin
     rotated, passed = x[..., :rotary_dim], x[..., rotary_dim:]
@@ -54,6 +61,13 @@ class RotaryEmbedding(nn.Cell):
 
     def prefill(self, seq_len):
         return self.cos[:seq_len], self.sin[:seq_len]
+
+    def two_d(self, position_ids, block_position_ids):
+        """GLM 2D tables: (cos, sin) of shape position_ids.shape + (2 * rotary_dim,), the first half at
+        `position_ids`, the second at `block_position_ids`."""
+        cos = ops.concat((ops.gather(self.cos, position_ids, 0), ops.gather(self.cos, block_position_ids, 0)), -1)
+        sin = ops.concat((ops.gather(self.sin, position_ids, 0), ops.gather(self.sin, block_position_ids, 0)), -1)
+        return cos, sin
 
     def decode(self, position):
         bsz = position.shape[0]

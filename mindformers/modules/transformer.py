@@ -12,30 +12,40 @@ from mindformers.tools.errors import ConfigError
 class TransformerBlock(nn.Cell):
     """h = x + drop(attention(attention_norm(x))); out = h + drop(feed_forward(ffn_norm(h))).
 
+    With `norm_residual_scale` (GLM's DeepNorm) the residual is the normed input times that scale instead of
+    the input: h = attention_norm(x) * s + drop(attention(...)), out = ffn_norm(h) * s + drop(feed_forward(...)).
     The family builds the four parts (so it picks the norm, the attention's position scheme and the MLP)
     and passes them in; their child names are the same for every family.
     """
 
-    def __init__(self, attention_norm, attention, ffn_norm, feed_forward, hidden_dropout=0.0):
+    def __init__(self, attention_norm, attention, ffn_norm, feed_forward, hidden_dropout=0.0,
+                 norm_residual_scale=None):
         super().__init__()
         self.attention_norm = attention_norm
         self.attention = attention
         self.ffn_norm = ffn_norm
         self.feed_forward = feed_forward
         self.hidden_dropout = nn.Dropout(p=hidden_dropout) if hidden_dropout else None
+        self.norm_residual_scale = norm_residual_scale
 
-    def _residual(self, x, branch):
+    def _residual(self, x, normed, branch):
         if self.hidden_dropout is not None:
             branch = self.hidden_dropout(branch)
+        if self.norm_residual_scale is not None:
+            return normed * self.norm_residual_scale + branch
         return x + branch
 
     def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None):
-        h = self._residual(x, self.attention(self.attention_norm(x), bias, freqs, fill_cache, prefix_key_value))
-        return self._residual(h, self.feed_forward(self.ffn_norm(h)))
+        normed = self.attention_norm(x)
+        h = self._residual(x, normed, self.attention(normed, bias, freqs, fill_cache, prefix_key_value))
+        normed = self.ffn_norm(h)
+        return self._residual(h, normed, self.feed_forward(normed))
 
     def decode(self, x, bias, freqs=None, position=None):
-        h = self._residual(x, self.attention.decode(self.attention_norm(x), bias, freqs, position))
-        return self._residual(h, self.feed_forward(self.ffn_norm(h)))
+        normed = self.attention_norm(x)
+        h = self._residual(x, normed, self.attention.decode(normed, bias, freqs, position))
+        normed = self.ffn_norm(h)
+        return self._residual(h, normed, self.feed_forward(normed))
 
     def shard(self, dp, mp):
         self.attention_norm.shard((dp, 1, 1))

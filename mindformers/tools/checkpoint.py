@@ -45,9 +45,9 @@ def remove_interrupted_saves(directory):
     return stale
 
 
-# parameters a checkpoint may lack without the load being partial: KV caches (inference state) and PET deltas
-# (a base checkpoint loaded into a LoRA-adapted model)
-OPTIONAL_PARAMETER_KEYS = ('key_cache', 'value_cache', 'mindpet_delta_')
+# parameters a checkpoint may lack without the load being partial: KV caches and decode state (inference state)
+# and PET deltas (a base checkpoint loaded into a LoRA-adapted model)
+OPTIONAL_PARAMETER_KEYS = ('key_cache', 'value_cache', 'decode_state_', 'mindpet_delta_')
 
 
 def load_param_dict(network, param_dict, optimizer=None, source='checkpoint', optional_keys=(), allow_partial=False):

@@ -100,6 +100,8 @@ class BaseTrainer:
         needed = network.record_length(seq_length) if hasattr(network, 'record_length') else seq_length + 1
         if record_length == needed or (section == 'eval' and record_length == seq_length):
             return  # eval also takes records of seq_length tokens (upstream GPT-2 evaluation data)
+        if getattr(network, 'shorter_records', False) and record_length <= needed:
+            return  # GLM: any row length up to seq_length (masks and positions are made per row)
         how = "seq_length + 1 = " if needed == seq_length + 1 else "seq_length = "
         raise DatasetError(f"{section} records hold {record_length} tokens but the model's seq_length "
                            f"{seq_length} needs {how}{needed}; re-run preprocessing with "

@@ -7,7 +7,7 @@ logits and labels position by position.
 """
 from mindspore import nn
 
-from mindformers.models.causal_lm import CausalLMBase
+from mindformers.models.causal_lm import CausalLMBase, build_then_adapt
 from mindformers.models.glm2.glm2_config import ChatGLM2Config
 from mindformers.modules.attention import MultiHeadAttention
 from mindformers.modules.embeddings import VocabEmbedding
@@ -118,20 +118,6 @@ class ChatGLM2ForConditionalGeneration(CausalLMBase):
         return response, history + [(query, response)]
 
 
-def _init_then_load(model, config, adapt):
-    """Build the ChatGLM2 network of a PET variant without its weights, `adapt()` it (LoRA layers, a prefix
-    encoder), then load `checkpoint_name_or_path` (the base model's or a PET checkpoint) into the adapted network."""
-    checkpoint = config.checkpoint_name_or_path
-    config.checkpoint_name_or_path = ''
-    try:
-        ChatGLM2ForConditionalGeneration.__init__(model, config)
-    finally:
-        config.checkpoint_name_or_path = checkpoint
-    adapt()
-    if checkpoint:
-        model.load_checkpoint(config)
-
-
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
 class ChatGLM2WithLora(ChatGLM2ForConditionalGeneration):
     """ChatGLM2 with LoRA (upstream's arch of run_glm2_6b_lora.yaml), built from `config.pet_config` (pet_type lora,
@@ -147,7 +133,7 @@ class ChatGLM2WithLora(ChatGLM2ForConditionalGeneration):
         if not getattr(config, 'pet_config', None):
             raise ConfigError("ChatGLM2WithLora needs model_config.pet_config (pet_type: lora, lora_rank, lora_alpha, "
                               "lora_dropout)")
-        _init_then_load(self, config, lambda: get_pet_model(self, config.pet_config))
+        build_then_adapt(self, ChatGLM2ForConditionalGeneration, config, lambda: get_pet_model(self, config.pet_config))
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
@@ -181,7 +167,7 @@ class ChatGLM2WithPtuning2(ChatGLM2ForConditionalGeneration):
             for param in self.get_parameters():
                 param.requires_grad = param.name.startswith('prefix_encoder.')
             self.pet_config = pet_config
-        _init_then_load(self, config, add_prefix)
+        build_then_adapt(self, ChatGLM2ForConditionalGeneration, config, add_prefix)
 
     def logits(self, tokens):
         prefix = self.prefix_encoder(tokens.shape[0])

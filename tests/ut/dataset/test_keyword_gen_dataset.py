@@ -1,12 +1,14 @@
-"""ADGenDataLoader + KeyWordGenDataset (version 2, ChatGLM2): the exact rows upstream's layout gives, and errors."""
+"""ADGenDataLoader + KeyWordGenDataset (version 2, ChatGLM2; version 1, GLM-6B): the exact rows upstream's layouts
+give, and errors."""
 import json
 
 import numpy as np
 import pytest
 
-from adgen_data import adgen_rows, train_glm_tokenizer, write_adgen
-from mindformers import ChatGLM2Tokenizer, KeyWordGenDataset
-from mindformers.dataset.keyword_gen_dataset import glm2_eval_row, glm2_train_row
+from adgen_data import adgen_rows, train_chatglm_tokenizer, train_glm_tokenizer, write_adgen
+from mindformers import ChatGLM2Tokenizer, ChatGLMTokenizer, KeyWordGenDataset
+from mindformers.dataset.keyword_gen_dataset import (glm2_eval_row, glm2_train_row, glm_eval_row,
+                                                     glm_position_ids_and_mask, glm_train_row)
 from mindformers.tools.errors import DatasetError
 
 
@@ -98,17 +100,18 @@ def test_a_folder_gives_train_json_for_train(files):
 @pytest.mark.parametrize('change, message', [
     ({'tokenizer': None}, "has no `tokenizer`"),
     ({'max_source_length': '40'}, "max_source_length must be an integer > 2, got '40'"),
-    ({'input_columns': ['input_ids']}, "makes the columns \\['input_ids', 'labels'\\]"),
+    ({'input_columns': ['input_ids']}, "makes the columns \\['input_ids', 'labels'\\]; input_columns"),
+    ({'input_columns': ['input_ids', 'labels', 'position_ids']}, "must include input_ids and labels and name no"),
 ])
 def test_bad_dataset_settings_are_one_line(files, change, message):
     with pytest.raises(DatasetError, match=message):
         KeyWordGenDataset(_config(files, **change))
 
 
-def test_version_1_and_bad_phase_are_refused(files):
+def test_unknown_version_and_bad_phase_are_refused(files):
     config = _config(files)
-    config['data_loader']['version'] = 1
-    with pytest.raises(DatasetError, match="version 1 is GLM-6B's layout"):
+    config['data_loader']['version'] = 3
+    with pytest.raises(DatasetError, match=r"version must be 1 \(GLM-6B\) or 2 \(ChatGLM2\), got 3"):
         KeyWordGenDataset(config)
     config['data_loader'].update(version=2, phase='test')
     with pytest.raises(DatasetError, match="phase must be 'train' or 'eval', got 'test'"):
@@ -128,3 +131,68 @@ def test_bad_files_name_the_file_and_line(files, tmp_path):
     bad.write_text(json.dumps({'content': 'a', 'title': 'b'}) + '\n', encoding='utf-8')
     with pytest.raises(DatasetError, match="line 1 has no 'content' and 'summary' keys"):
         KeyWordGenDataset(config)
+
+
+# ---- version 1: GLM-6B -----------------------------------------------------------------------------------------
+def test_glm_positions_and_mask_by_hand():
+    gmask, mask, bos, eos, pad = 7, 6, 4, 5, 3
+    position, hidden = glm_position_ids_and_mask([10, 11, gmask, bos, 20, eos, pad], bos, gmask, mask)
+    np.testing.assert_array_equal(position, [[0, 1, 2, 2, 2, 2, 2], [0, 0, 0, 1, 2, 3, 4]])
+    # every query sees the 3 context tokens; from <sop> on, keys up to itself
+    expected = np.ones((7, 7), np.float32)
+    for query in range(7):
+        expected[query, :max(3, query + 1)] = 0
+    np.testing.assert_array_equal(hidden, expected[None])
+    # [MASK] instead of [gMASK]: the positions stay at the [MASK]
+    position, _ = glm_position_ids_and_mask([10, mask, 11, bos, 20], bos, gmask, mask)
+    np.testing.assert_array_equal(position, [[0, 1, 2, 1, 1], [0, 0, 0, 1, 2]])
+
+
+@pytest.fixture(name='glm_vocab', scope='module')
+def fixture_glm_vocab(files):
+    return train_chatglm_tokenizer(files['folder'] / 'ice_text.model', adgen_rows(200, 0))
+
+
+def test_glm_train_row_is_prompt_gmask_sop_answer_eop_with_shifted_labels(files, glm_vocab):
+    tokenizer = ChatGLMTokenizer(glm_vocab)
+    row = files['rows'][0]
+    prompt = tokenizer.encode(row['content'], add_special_tokens=False)
+    answer = tokenizer.encode(row['summary'], add_special_tokens=False)
+    input_ids, labels, position_ids, attention_mask = glm_train_row(row['content'], row['summary'], tokenizer, 40, 23)
+    gmask, sop, eop, pad = tokenizer.gmask_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id, 3
+    ids = prompt + [gmask, sop] + answer + [eop]
+    assert len(input_ids) == len(labels) == 64
+    np.testing.assert_array_equal(input_ids, ids + [pad] * (64 - len(ids)))
+    context = len(prompt) + 1
+    np.testing.assert_array_equal(labels, [-100] * context + answer + [eop] + [-100] * (64 - len(ids) + 1))
+    want_position, want_mask = glm_position_ids_and_mask(input_ids, sop, gmask, tokenizer.mask_token_id)
+    assert position_ids.shape == (2, 64) and attention_mask.shape == (1, 64, 64)
+    np.testing.assert_array_equal(position_ids, want_position)
+    np.testing.assert_array_equal(attention_mask, want_mask)
+    assert position_ids[0, context] == context - 1 and position_ids[1, context] == 1
+    # cut: the prompt to max_source_length - 1 ids, the answer to max_target_length - 2
+    long_ids, long_labels, _, _ = glm_train_row(row['content'] * 3, row['summary'] * 3, tokenizer, 10, 8)
+    assert len(long_ids) == 19 and list(long_ids[9:11]) == [gmask, sop] and long_ids[17] == eop
+    assert (long_labels[:10] == -100).all() and long_labels[16] == eop and long_labels[18] == -100
+
+
+def test_glm_eval_row_and_the_dataset_from_config(files, glm_vocab):
+    tokenizer = ChatGLMTokenizer(glm_vocab)
+    row = files['rows'][1]
+    prompt_ids, label = glm_eval_row(row['content'], row['summary'], tokenizer, 40, 30)
+    want = tokenizer.encode(row['content'])
+    np.testing.assert_array_equal(prompt_ids, want + [3] * (40 - len(want)))
+    assert len(label) == 30 and tokenizer.decode(label.tolist()) == row['summary']
+    config = _config(files, tokenizer={'type': 'ChatGLMTokenizer', 'vocab_file': glm_vocab},
+                     input_columns=['input_ids', 'labels', 'position_ids', 'attention_mask'])
+    config['data_loader']['version'] = 1
+    train = KeyWordGenDataset(config)
+    assert train.record_length == 64
+    batch = next(train.create_tuple_iterator(output_numpy=True))
+    assert [column.shape for column in batch] == [(4, 64), (4, 64), (4, 2, 64), (4, 1, 64, 64)]
+    expected = glm_train_row(files['rows'][2]['content'], files['rows'][2]['summary'], tokenizer, 40, 23)
+    for got, want in zip(batch, expected):
+        np.testing.assert_array_equal(got[2], want)
+    config['input_columns'] = ['input_ids', 'labels']     # the model then makes positions and masks itself
+    assert [c.shape for c in next(KeyWordGenDataset(config).create_tuple_iterator(output_numpy=True))] == \
+        [(4, 64), (4, 64)]
