@@ -35,6 +35,7 @@ def test_finetune_on_adgen_then_eval_scores_the_generated_answers(tmp_path, pyna
     dev_rows = adgen_rows(8, 1)
     dev = write_adgen(tmp_path / 'dev.json', dev_rows)
     vocab = train_glm_tokenizer(tmp_path / 'tokenizer.model', train_rows)
+    adapt = write_adgen(tmp_path / 'adapt.json', train_rows[:64])    # LoRA / P-Tuning: one epoch of 16 steps
     common = ['--config', TINY, '--model.model_config.padded_vocab_size', '365',
               '--train_dataset.tokenizer.vocab_file', vocab, '--eval_dataset.tokenizer.vocab_file', vocab,
               '--processor.tokenizer.vocab_file', vocab]
@@ -84,11 +85,11 @@ def test_finetune_on_adgen_then_eval_scores_the_generated_answers(tmp_path, pyna
     assert sum(answer == row['summary'] for answer, row in zip(answers, dev_rows)) >= 2, answers   # measured 4 of 8
 
     # LoRA from the trained checkpoint: only LoRA weights on wq/wk/wv (upstream's query_key_value) train
-    lora = run_cli(['--config', TINY_LORA] + common[2:] + ['--train_dataset_dir', train, '--load_checkpoint', checkpoint],
+    lora = run_cli(['--config', TINY_LORA] + common[2:] + ['--train_dataset_dir', adapt, '--load_checkpoint', checkpoint],
                    tmp_path / 'lora')
     assert lora.returncode == 0, lora.stderr[-3000:]
     lora_losses = losses(lora.stdout)
-    assert len(lora_losses) == 64 and lora_losses[0] < 1.5      # starts from the trained weights (untrained: 5.9)
+    assert len(lora_losses) == 16 and lora_losses[0] < 1.5      # starts from the trained weights (untrained: 5.9)
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     base = ms.load_checkpoint(sorted(glob.glob(os.path.join(checkpoint, '*.ckpt')))[-1])
     tuned = ms.load_checkpoint(sorted(glob.glob(str(tmp_path / 'lora' / 'output' / 'checkpoint' / 'rank_0' /
@@ -103,20 +104,21 @@ def test_finetune_on_adgen_then_eval_scores_the_generated_answers(tmp_path, pyna
             np.testing.assert_array_equal(tuned[name].asnumpy(), value.asnumpy(), err_msg=name)
 
     # P-Tuning v2 from the trained checkpoint: only the prefix encoder trains
-    ptuning = run_cli(['--config', TINY_PTUNING2] + common[2:] + ['--train_dataset_dir', train, '--load_checkpoint',
+    ptuning = run_cli(['--config', TINY_PTUNING2] + common[2:] + ['--train_dataset_dir', adapt, '--load_checkpoint',
                                                                    checkpoint], tmp_path / 'ptuning2')
     assert ptuning.returncode == 0, ptuning.stderr[-3000:]
     prefix_losses = losses(ptuning.stdout)
     # the prefix is the same for every prompt, so it cannot learn the content -> answer mapping: the loss stays
     # at the trained model's; that it trained shows in its values (initialised with std 0.02)
-    assert len(prefix_losses) == 64 and np.mean(prefix_losses[-8:]) < np.mean(values[-8:]) + 0.3, prefix_losses
+    assert len(prefix_losses) == 16 and np.mean(prefix_losses[-8:]) < np.mean(values[-8:]) + 0.3, prefix_losses
     tuned = ms.load_checkpoint(sorted(glob.glob(str(tmp_path / 'ptuning2' / 'output' / 'checkpoint' / 'rank_0' /
                                                     '*.ckpt')))[-1])
     trainable = ms.load_checkpoint(glob.glob(str(tmp_path / 'ptuning2' / 'output' / 'checkpoint_trainable' /
                                                  'rank_0' / '*.ckpt'))[0])
     assert sorted(n for n in trainable if not n.startswith(('adam_', 'global_step', 'scale_sense'))) == \
         ['prefix_encoder.mindpet_delta_ptuning2_embedding'], sorted(trainable)
-    assert np.std(trainable['prefix_encoder.mindpet_delta_ptuning2_embedding'].asnumpy()) > 0.04   # measured 0.072
+    # initialised with std 0.02 (1024 values: +-0.0005); measured 0.0286 after the 16 steps (AMD EPYC)
+    assert np.std(trainable['prefix_encoder.mindpet_delta_ptuning2_embedding'].asnumpy()) > 0.024
     for name, value in base.items():
         if name.startswith(('model.', 'lm_head')):
             np.testing.assert_array_equal(tuned[name].asnumpy(), value.asnumpy(), err_msg=name)

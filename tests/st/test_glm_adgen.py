@@ -25,6 +25,7 @@ def _checkpoint(folder):
 def test_finetune_eval_predict_and_lora_of_the_tiny_glm_on_adgen(tmp_path):
     train_rows, dev_rows = adgen_rows(256, 0), adgen_rows(8, 1)
     train = write_adgen(tmp_path / 'train.json', train_rows)
+    adapt = write_adgen(tmp_path / 'adapt.json', train_rows[:64])    # LoRA: one epoch of 16 steps
     dev = write_adgen(tmp_path / 'dev.json', dev_rows)
     vocab = train_chatglm_tokenizer(tmp_path / 'ice_text.model', train_rows)
     vocab_args = ['--train_dataset.tokenizer.vocab_file', vocab, '--eval_dataset.tokenizer.vocab_file', vocab,
@@ -37,7 +38,7 @@ def test_finetune_eval_predict_and_lora_of_the_tiny_glm_on_adgen(tmp_path):
     assert trained_run.returncode == 0, trained_run.stderr[-3000:]
     values = losses(trained_run.stdout)
     assert len(values) == 192 and values[0] > 5.0, values[:3]    # 3 epochs of 256 rows / batch 4; ln(450) = 6.1
-    assert np.mean(values[-8:]) < 0.6, values[-8:]
+    assert np.mean(values[-8:]) < 0.6, values[-8:]        # measured 0.20 (AMD EPYC)
     checkpoint = _checkpoint(tmp_path)
 
     evaluation = run_cli(['--config', os.path.join(CONFIGS, 'run_glm_tiny.yaml'), '--run_mode', 'eval',
@@ -46,7 +47,7 @@ def test_finetune_eval_predict_and_lora_of_the_tiny_glm_on_adgen(tmp_path):
     found = RESULT_RE.findall(evaluation.stdout)
     assert found, evaluation.stdout[-3000:]
     scores = ast.literal_eval(found[-1])
-    assert scores['rouge-1'] > 80 and scores['bleu-4'] > 60, scores
+    assert scores['rouge-1'] > 80 and scores['bleu-4'] > 60, scores   # measured 96.2 / 92.0, 5 of 8 exact (AMD EPYC)
     generated = PREDICTION_RE.findall(evaluation.stdout)
     assert [label for _, label in generated] == [row['summary'] for row in dev_rows]
 
@@ -60,11 +61,11 @@ def test_finetune_eval_predict_and_lora_of_the_tiny_glm_on_adgen(tmp_path):
     assert text.startswith(prompt) and text[len(prompt):].strip() == generated[0][0], (text, generated[0])
 
     # LoRA from the trained checkpoint: only the LoRA weights on wq/wk/wv (upstream's query_key_value) change
-    lora = run_cli(['--config', os.path.join(CONFIGS, 'run_glm_tiny_lora.yaml'), '--train_dataset_dir', train,
+    lora = run_cli(['--config', os.path.join(CONFIGS, 'run_glm_tiny_lora.yaml'), '--train_dataset_dir', adapt,
                     '--load_checkpoint', checkpoint] + vocab_args, tmp_path / 'lora')
     assert lora.returncode == 0, lora.stderr[-3000:]
     lora_losses = losses(lora.stdout)
-    assert len(lora_losses) == 64 and lora_losses[0] < 1.5      # starts from the trained weights (untrained: 6.1)
+    assert len(lora_losses) == 16 and lora_losses[0] < 1.5      # starts from the trained weights (untrained: 6.1)
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     base, tuned = ms.load_checkpoint(checkpoint), ms.load_checkpoint(_checkpoint(tmp_path / 'lora'))
     lora_names = sorted(name for name in tuned if 'mindpet_delta_lora' in name and not name.startswith('adam_'))
