@@ -1,21 +1,38 @@
 """The model families the benchmarks compare, each as a pair: our model and its Hugging Face `transformers`
 counterpart, built at the same tiny size (vocab 32000, hidden 256, 4 layers, 8 heads, fp32, no dropout).
+GLM-6B and PanGu-Alpha have no transformers class: `reference` returns None for them and the benchmarks report
+their speed next to the other families of the same run.
 
     ours(family, seq_length, **model_kwargs) -> a mindformers causal LM
-    reference(family, positions)             -> a transformers causal LM (eager attention)
+    reference(family, positions)             -> a transformers causal LM (eager attention), or None
+    prompt_suffix(family)                    -> ids a prompt must end with (GLM-6B: [gMASK] <sop>)
 """
 import os
 import platform
 import subprocess
 
 SIZES = dict(vocab=32000, hidden=256, layers=4, heads=8, ffn=688, kv_heads=2)
-FAMILIES = ('llama', 'gpt2', 'bloom', 'qwen2')
+FAMILIES = ('llama', 'gpt2', 'bloom', 'qwen2', 'glm2', 'glm', 'pangualpha')
+# GLM-6B's special ids, inside the benchmark vocabulary
+GLM_IDS = dict(mask_token_id=SIZES['vocab'] - 4, gmask_token_id=SIZES['vocab'] - 3, bos_token_id=SIZES['vocab'] - 2,
+               eos_token_id=SIZES['vocab'] - 1, pad_token_id=0)
 DESCRIPTION = {
     'llama': 'LLaMA (RoPE, RMSNorm, SwiGLU 688, MHA)',
     'gpt2': 'GPT-2 (learned positions, LayerNorm, GELU 1024, MHA, biases, tied head)',
     'bloom': 'BLOOM (ALiBi, LayerNorm, GELU 1024, MHA, biases, tied head)',
     'qwen2': 'Qwen2 (RoPE, RMSNorm, SwiGLU 688, GQA 8/2, q/k/v bias, tied head)',
+    'glm2': 'ChatGLM2 (RoPE on half of each head, RMSNorm, SwiGLU 688, GQA 8/2, q/k/v bias; vs GlmForCausalLM)',
+    'glm': 'GLM-6B (2D RoPE, prefix-LM mask, DeepNorm, LayerNorm, GELU 1024, MHA, biases; no transformers class)',
+    'pangualpha': 'PanGu-Alpha (learned positions + top query layer, LayerNorm, fast GELU 1024, tied; no '
+                  'transformers class)',
 }
+
+
+NO_REFERENCE = ('glm', 'pangualpha')   # no transformers class
+
+
+def prompt_suffix(family):
+    return [GLM_IDS['gmask_token_id'], GLM_IDS['bos_token_id']] if family == 'glm' else []
 
 
 def ours(family, seq_length, **kwargs):
@@ -36,6 +53,20 @@ def ours(family, seq_length, **kwargs):
     if family == 'bloom':
         from mindformers import BloomConfig, BloomLMHeadModel  # pylint: disable=import-outside-toplevel
         return BloomLMHeadModel(BloomConfig(**dropout, **common))
+    if family == 'glm2':
+        from mindformers import ChatGLM2Config, ChatGLM2ForConditionalGeneration  # pylint: disable=C0415
+        return ChatGLM2ForConditionalGeneration(ChatGLM2Config(
+            padded_vocab_size=SIZES['vocab'], hidden_size=SIZES['hidden'], num_layers=SIZES['layers'],
+            num_attention_heads=SIZES['heads'], kv_channels=SIZES['hidden'] // SIZES['heads'],
+            ffn_hidden_size=SIZES['ffn'], multi_query_group_num=SIZES['kv_heads'], seq_length=seq_length,
+            compute_dtype='float32', param_init_type='float32', **kwargs))
+    if family == 'glm':
+        from mindformers import GLMConfig, GLMForPreTraining  # pylint: disable=import-outside-toplevel
+        return GLMForPreTraining(GLMConfig(inner_hidden_size=4 * SIZES['hidden'], **GLM_IDS, **dropout, **common))
+    if family == 'pangualpha':
+        from mindformers import PanguAlphaConfig, PanguAlphaHeadModel  # pylint: disable=import-outside-toplevel
+        return PanguAlphaHeadModel(PanguAlphaConfig(ffn_hidden_size=4 * SIZES['hidden'], embedding_dropout_prob=0.0,
+                                                    softmax_compute_type='float32', **dropout, **common))
     raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
 
 
@@ -59,6 +90,13 @@ def reference(family, positions):
         return transformers.BloomForCausalLM(transformers.BloomConfig(
             vocab_size=vocab, hidden_size=hidden, n_layer=layers, n_head=heads, hidden_dropout=0.0,
             attention_dropout=0.0, attn_implementation='eager'))
+    if family == 'glm2':
+        return transformers.GlmForCausalLM(transformers.GlmConfig(
+            vocab_size=vocab, hidden_size=hidden, intermediate_size=SIZES['ffn'], num_hidden_layers=layers,
+            num_attention_heads=heads, num_key_value_heads=SIZES['kv_heads'], head_dim=hidden // heads,
+            max_position_embeddings=positions, attn_implementation='eager'))
+    if family in NO_REFERENCE:
+        return None
     raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
 
 

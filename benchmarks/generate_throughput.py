@@ -1,6 +1,7 @@
 """Greedy generation speed: mindformers (use_past True / False) vs Hugging Face transformers, same run.
 
-    python benchmarks/generate_throughput.py [--family llama|gpt2|bloom|qwen2|all] [--new_tokens 128]
+    python benchmarks/generate_throughput.py [--family llama|gpt2|bloom|qwen2|glm2|glm|pangualpha|all]
+                                             [--new_tokens 128]
                                              [--prompt 32] [--batches 1 8]
 
 Same tiny models as the training benchmark (benchmarks/families.py: vocab 32000, hidden 256, 4 layers,
@@ -8,6 +9,7 @@ Same tiny models as the training benchmark (benchmarks/families.py: vocab 32000,
 tokens. Reports new tokens/s (all rows) and time to first token (a 1-token generate, prefill included),
 then (for one family) the KV-cache decode speed at 64/256/512 new tokens with seq_length = prompt + new
 tokens, to show that a token's cost does not grow with the sequence. Each measurement runs in its own process.
+GLM-6B prompts end with [gMASK] <sop>; GLM-6B and PanGu-Alpha have no transformers class (no reference column).
 """
 import argparse
 import json
@@ -22,11 +24,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from families import DESCRIPTION, FAMILIES, SIZES, machine, ours, reference  # noqa: E402  pylint: disable=C0413
+from families import (DESCRIPTION, FAMILIES, NO_REFERENCE, SIZES,  # noqa: E402  pylint: disable=C0413
+                      machine, ours, prompt_suffix, reference)
 
 
-def _prompts(batch, prompt_len):
-    return np.random.default_rng(0).integers(3, SIZES['vocab'], size=(batch, prompt_len)).tolist()
+def _prompts(batch, prompt_len, family):
+    suffix = prompt_suffix(family)
+    # ids below the vocabulary's last 8, where the families' special ids sit
+    body = np.random.default_rng(0).integers(3, SIZES['vocab'] - 8, size=(batch, prompt_len - len(suffix)))
+    return [row + suffix for row in body.tolist()]
 
 
 def run_mindformers(family, batch, prompt_len, new_tokens, use_past):
@@ -35,7 +41,7 @@ def run_mindformers(family, batch, prompt_len, new_tokens, use_past):
     ms.set_seed(0)
     model = ours(family, prompt_len + new_tokens, use_past=use_past, batch_size=batch)
     model.set_train(False)
-    prompts = _prompts(batch, prompt_len)
+    prompts = _prompts(batch, prompt_len, family)
     model.generate(prompts, max_new_tokens=2, do_sample=False, eos_token_id=[])  # compile both graphs
     start = time.perf_counter()
     model.generate(prompts, max_new_tokens=1, do_sample=False, eos_token_id=[])
@@ -51,7 +57,7 @@ def run_torch(family, batch, prompt_len, new_tokens):
     import torch
     torch.manual_seed(0)
     model = reference(family, prompt_len + new_tokens).eval()
-    ids = torch.tensor(_prompts(batch, prompt_len))
+    ids = torch.tensor(_prompts(batch, prompt_len, family))
     kwargs = dict(do_sample=False, eos_token_id=None, pad_token_id=0, use_cache=True)
     with torch.no_grad():
         model.generate(ids, max_new_tokens=2, min_new_tokens=2, **kwargs)
@@ -92,17 +98,19 @@ def main():
         return
     print(machine())
     print(f"prompt {args.prompt}, {args.new_tokens} new tokens, greedy, fp32, random weights")
-    print(f"{'family':<7} {'batch':>5} | {'mindformers use_past':>22} | {'mindformers full':>22} | "
+    print(f"{'family':<10} {'batch':>5} | {'mindformers use_past':>22} | {'mindformers full':>22} | "
           f"{'transformers':>22} | {'ratio (use_past/HF)':>19}")
     families = FAMILIES if args.family == 'all' else (args.family,)
     for family in families:
         for batch in args.batches:
+            sides = ('use_past', 'full') + (('torch',) if family not in NO_REFERENCE else ())
             row = {who: _child({'who': who, 'family': family, 'batch': batch, 'prompt': args.prompt,
-                                'new': args.new_tokens}) for who in ('use_past', 'full', 'torch')}
-            cells = [f"{row[w]['tokens_per_s']:8.1f} tok/s {row[w]['ttft_s'] * 1000:5.0f} ms" for w in
-                     ('use_past', 'full', 'torch')]
-            print(f"{family:<7} {batch:>5} | {cells[0]:>22} | {cells[1]:>22} | {cells[2]:>22} | "
-                  f"{row['use_past']['tokens_per_s'] / row['torch']['tokens_per_s']:19.2f}")
+                                'new': args.new_tokens}) for who in sides}
+            cells = [f"{row[w]['tokens_per_s']:8.1f} tok/s {row[w]['ttft_s'] * 1000:5.0f} ms" if w in row else '-'
+                     for w in ('use_past', 'full', 'torch')]
+            ratio = f"{row['use_past']['tokens_per_s'] / row['torch']['tokens_per_s']:19.2f}" if 'torch' in row \
+                else f"{'-':>19}"
+            print(f"{family:<10} {batch:>5} | {cells[0]:>22} | {cells[1]:>22} | {cells[2]:>22} | {ratio}")
     print("(tok/s = new tokens per second over all rows; ms = time to first token)")
     for family in families:
         print(f"  {family}: {DESCRIPTION[family]}")

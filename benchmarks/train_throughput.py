@@ -1,14 +1,14 @@
 """Training throughput: mindformers vs Hugging Face transformers (PyTorch eager), same model, same run.
 
-    python benchmarks/train_throughput.py [--family llama|gpt2|bloom|qwen2|all] [--steps 20] [--warmup 3]
-                                          [--batch 8] [--seq 256]
+    python benchmarks/train_throughput.py [--family llama|gpt2|bloom|qwen2|glm2|glm|pangualpha|all] [--steps 20]
+                                          [--warmup 3] [--batch 8] [--seq 256]
 
 Both sides train the same architecture of each family at one tiny size (vocab 32000, hidden 256, 4 layers,
 8 heads, fp32, AdamW, no dropout; see benchmarks/families.py) on the same random token batches. mindformers
 runs its real training step (MFTrainOneStepCell in GRAPH_MODE: forward, backward, global-norm clipping,
 optimizer update); the reference is a plain PyTorch loop (forward, backward, clip_grad_norm_, AdamW step).
-Prints the CPU, tokens/s for each side and the ratio. Needs `torch` and `transformers` (test/benchmark-only
-dependencies).
+Prints the CPU, tokens/s for each side and the ratio (GLM-6B and PanGu-Alpha have no transformers class: only
+our side, next to the other families). Needs `torch` and `transformers` (test/benchmark-only dependencies).
 """
 import argparse
 import os
@@ -22,7 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from families import DESCRIPTION, FAMILIES, SIZES, machine, ours, reference  # noqa: E402  pylint: disable=C0413
+from families import (DESCRIPTION, FAMILIES, NO_REFERENCE, SIZES,  # noqa: E402  pylint: disable=C0413
+                      machine, ours, reference)
 
 
 def bench_mindformers(family, batches, steps, warmup):
@@ -99,14 +100,19 @@ def main():
     print(f"seq {args.seq}, batch {args.batch}, fp32, AdamW + clipping; {args.steps} timed steps after "
           f"{args.warmup} warm-up")
     tokens = args.steps * args.batch * args.seq
-    print(f"{'family':<7} | {'mindformers (GRAPH)':>26} | {'transformers (eager)':>26} | ratio")
+    print(f"{'family':<10} | {'mindformers (GRAPH)':>26} | {'transformers (eager)':>26} | ratio")
     for family in (FAMILIES if args.family == 'all' else (args.family,)):
-        torch_seconds = _run_backend('torch', family, args)
         ms_seconds = _run_backend('mindformers', family, args)
-        ms_tps, torch_tps = tokens / ms_seconds, tokens / torch_seconds
-        print(f"{family:<7} | {ms_tps:9.1f} tok/s {ms_seconds / args.steps * 1000:6.0f} ms/step | "
-              f"{torch_tps:9.1f} tok/s {torch_seconds / args.steps * 1000:6.0f} ms/step | {ms_tps / torch_tps:5.2f}"
-              f"   {DESCRIPTION[family]}")
+        ms_tps = tokens / ms_seconds
+        if family in NO_REFERENCE:
+            theirs, ratio = f"{'-':>26}", '    -'
+        else:
+            torch_seconds = _run_backend('torch', family, args)
+            torch_tps = tokens / torch_seconds
+            theirs = f"{torch_tps:9.1f} tok/s {torch_seconds / args.steps * 1000:6.0f} ms/step"
+            ratio = f"{ms_tps / torch_tps:5.2f}"
+        print(f"{family:<10} | {ms_tps:9.1f} tok/s {ms_seconds / args.steps * 1000:6.0f} ms/step | {theirs} | "
+              f"{ratio}   {DESCRIPTION[family]}")
 
 
 if __name__ == '__main__':

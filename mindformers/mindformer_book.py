@@ -40,6 +40,11 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'glm_tiny_chat': 'configs/glm/run_glm_tiny_infer.yaml',
         'glm_tiny_lora': 'configs/glm/run_glm_tiny_lora.yaml',
         'glm_tiny_lora_chat': 'configs/glm/run_glm_tiny_lora_infer.yaml',
+        'pangualpha_2_6b': 'configs/pangualpha/run_pangualpha_2_6b.yaml',
+        'pangualpha_13b': 'configs/pangualpha/run_pangualpha_13b.yaml',
+        'pangualpha_2_6b_prompt_txtcls': 'configs/pangualpha/run_pangualpha_2_6b_prompt_txtcls.yaml',
+        'pangualpha_tiny': 'configs/pangualpha/run_pangualpha_tiny.yaml',
+        'pangualpha_tiny_prompt_txtcls': 'configs/pangualpha/run_pangualpha_tiny_prompt_txtcls.yaml',
         'glm2_6b': 'configs/glm2/run_glm2_6b.yaml',
         'glm2_6b_lora': 'configs/glm2/run_glm2_6b_lora.yaml',
         'glm2_tiny': 'configs/glm2/run_glm2_tiny.yaml',
@@ -82,7 +87,8 @@ _MODEL_SUPPORT_LIST = {
     'llama': ['llama_7b', 'llama_13b', 'llama_65b', 'llama_7b_lora'],
     'llama2': ['llama2_7b', 'llama2_13b', 'llama2_70b', 'llama2_7b_lora', 'llama2_tiny'],
     'codellama': ['codellama_34b'],
-    'pangualpha': ['pangualpha_2_6b', 'pangualpha_13b'],
+    'pangualpha': ['pangualpha_2_6b', 'pangualpha_13b', 'pangualpha_2_6b_prompt_txtcls', 'pangualpha_tiny',
+                   'pangualpha_tiny_prompt_txtcls'],
     'bloom': ['bloom_560m', 'bloom_7.1b', 'bloom_65b', 'bloom_176b', 'bloom_tiny'],
     'glm': ['glm_6b', 'glm_6b_chat', 'glm_6b_lora', 'glm_6b_lora_chat', 'glm_tiny', 'glm_tiny_chat', 'glm_tiny_lora',
             'glm_tiny_lora_chat'],
@@ -97,7 +103,7 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -123,6 +129,7 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'gpt2': [f"{_OBS_ROOT}/gpt2/vocab.json", f"{_OBS_ROOT}/gpt2/merges.txt"],
     'bloom': [f"{_OBS_ROOT}/bloom/tokenizer.json"],
     'glm': [f"{_OBS_ROOT}/glm/ice_text.model"],
+    'pangualpha': [f"{_OBS_ROOT}/pangualpha/vocab.model"],
     'glm2': [f"{_OBS_ROOT}/glm2/tokenizer.model"],
 }
 

@@ -58,3 +58,20 @@ def train_chatglm_tokenizer(path, rows, vocab_size=450, extra_lines=()):
     with open(path, 'wb') as stream:
         stream.write(model.getvalue())
     return str(path)
+
+
+def train_pangu_tokenizer(path, lines, vocab_size=400):
+    """A PanGu-Alpha-style model trained on the jieba-segmented lines: <pad> 3, then <eod> 4, '▂' (space) and
+    '▃' (newline) as pieces of their own."""
+    import sentencepiece as spm  # pylint: disable=import-outside-toplevel
+    from mindformers.models.pangualpha.pangualpha_tokenizer import \
+        PanguAlphaTokenizer  # pylint: disable=import-outside-toplevel
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter([PanguAlphaTokenizer.segment(line) for line in lines]),
+                                   model_writer=model, vocab_size=vocab_size, model_type='bpe',
+                                   character_coverage=1.0, byte_fallback=True, pad_id=3, pad_piece='<pad>',
+                                   normalization_rule_name='identity',
+                                   user_defined_symbols=['<eod>', '\u2582', '\u2583'], minloglevel=2)
+    with open(path, 'wb') as stream:
+        stream.write(model.getvalue())
+    return str(path)

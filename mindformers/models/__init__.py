@@ -13,5 +13,7 @@ from .gpt2 import GPT2Config, GPT2LMHeadModel, GPT2ForSequenceClassification, GP
 from .bloom import BloomConfig, BloomLMHeadModel, BloomModel, BloomTokenizer, BloomProcessor
 from .glm import GLMConfig, GLMModel, GLMForPreTraining, GLMChatModel, GLMForPreTrainingWithLora, \
     GLMChatModelWithLora, ChatGLMTokenizer, GLMProcessor
-from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer, ChatGLM2WithLora, \
-    ChatGLM2WithPtuning2
+from .pangualpha import PanguAlphaConfig, PanguAlphaModel, PanguAlphaHeadModel, \
+    PanguAlphaPromptTextClassificationModel, PanguAlphaTokenizer, PanguAlphaProcessor
+from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer, \
+    ChatGLM2WithLora, ChatGLM2WithPtuning2

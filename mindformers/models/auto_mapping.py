@@ -26,4 +26,5 @@ HF_TOKENIZER_CLASSES = {
 
 # a config class -> the model class AutoModel.from_config builds when the config names no arch
 DEFAULT_ARCH = {config: model for _, config, model in HF_MODEL_TYPES.values()}
-DEFAULT_ARCH['GLMConfig'] = 'GLMForPreTraining'   # no Hugging Face import for GLM-6B
+DEFAULT_ARCH['GLMConfig'] = 'GLMForPreTraining'   # no Hugging Face import for GLM-6B or PanGu-Alpha
+DEFAULT_ARCH['PanguAlphaConfig'] = 'PanguAlphaHeadModel'

@@ -27,7 +27,18 @@ def load_sentencepiece(vocab_file, sp_model_kwargs=None, owner='tokenizer'):
 
 
 class SentencePieceFileMixin:
-    """For tokenizers holding `self.sp_model` (loaded from `self.vocab_file`, with `self.sp_model_kwargs`)."""
+    """For tokenizers holding `self.sp_model` (loaded from `self.vocab_file`, with `self.sp_model_kwargs`).
+    `vocab_size` is the model's piece count (tokenizers with ids beyond the pieces override it) and `get_vocab`
+    maps every id's token, plus the added tokens."""
+
+    @property
+    def vocab_size(self):
+        return self.sp_model.get_piece_size()
+
+    def get_vocab(self):
+        vocab = {self._convert_id_to_token(index): index for index in range(self.vocab_size)}
+        vocab.update(self.added_tokens_encoder)
+        return vocab
 
     # sentencepiece processors are rebuilt from their serialized model when pickled (dataset workers)
     def __getstate__(self):

@@ -74,8 +74,8 @@ class MultiHeadAttention(nn.Cell):
         x = ops.broadcast_to(ops.expand_dims(x, 2), (bsz, n_kv, self.n_rep, seq_len, head_dim))
         return ops.reshape(x, (bsz, n_kv * self.n_rep, seq_len, head_dim))
 
-    def _project(self, x, freqs):
-        query = self._heads(self.wq(x), self.n_heads)
+    def _project(self, x, freqs, query_input=None):
+        query = self._heads(self.wq(x if query_input is None else query_input), self.n_heads)
         key = self._heads(self.wk(x), self.n_kv_heads)
         if self.rotary_dim is not None:
             cos, sin = freqs
@@ -90,14 +90,16 @@ class MultiHeadAttention(nn.Cell):
             probs = self.attention_dropout(probs)
         return probs
 
-    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None):
+    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None, query_input=None):
         """x: (batch, seq, dim); bias: additive, broadcastable to (batch, heads, seq, seq) (causal mask, plus
         ALiBi, ...); freqs: (cos, sin) of shape (seq, rotary_dim) when RoPE is on. With `fill_cache`
         (prefill) the keys/values also replace the KV cache (seq must equal its length).
         prefix_key_value: (2, batch, kv_heads, prefix_len, head_dim) keys and values every query also attends to
-        (P-Tuning v2), placed before the sequence's own; they carry no position (no RoPE)."""
+        (P-Tuning v2), placed before the sequence's own; they carry no position (no RoPE).
+        query_input: (batch, seq, dim) the queries are projected from instead of x (PanGu-Alpha's top query layer,
+        whose queries are learned position embeddings); keys and values still come from x."""
         bsz, seq_len, dim = x.shape
-        query, key, value = self._project(x, freqs)
+        query, key, value = self._project(x, freqs, query_input)
         if fill_cache:
             key, value = self.kv_cache.fill(key, value)
         if prefix_key_value is not None:
@@ -114,12 +116,12 @@ class MultiHeadAttention(nn.Cell):
         context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (bsz, seq_len, dim))
         return self.wo(context)
 
-    def decode(self, x, bias, freqs=None, position=None):
+    def decode(self, x, bias, freqs=None, position=None, query_input=None):
         """One new token per row. x: (batch, 1, dim); position: (batch,) int32; bias: additive over the cache
         slots, (batch|1, 1, 1, max_seq) or per head (batch|1, heads, 1, max_seq); freqs: (cos, sin) of shape
         (batch, 1, 1, rotary_dim) at each row's position."""
         bsz, _, dim = x.shape
-        query, key, value = self._project(x, freqs)                                      # (b, heads, 1, hd)
+        query, key, value = self._project(x, freqs, query_input)                         # (b, heads, 1, hd)
         key_cache, value_cache = self.kv_cache.update(key, value, position)             # (b, kv, seq, hd)
         # group query heads by their KV head instead of copying the cache n_rep times
         query = ops.reshape(query, (bsz, self.n_kv_heads, self.n_rep, self.head_dim))

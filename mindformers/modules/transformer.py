@@ -35,15 +35,17 @@ class TransformerBlock(nn.Cell):
             return normed * self.norm_residual_scale + branch
         return x + branch
 
-    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None):
+    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None, query_input=None):
+        """query_input: the attention's queries come from it instead of the normed x (PanGu-Alpha's top query
+        layer)."""
         normed = self.attention_norm(x)
-        h = self._residual(x, normed, self.attention(normed, bias, freqs, fill_cache, prefix_key_value))
+        h = self._residual(x, normed, self.attention(normed, bias, freqs, fill_cache, prefix_key_value, query_input))
         normed = self.ffn_norm(h)
         return self._residual(h, normed, self.feed_forward(normed))
 
-    def decode(self, x, bias, freqs=None, position=None):
+    def decode(self, x, bias, freqs=None, position=None, query_input=None):
         normed = self.attention_norm(x)
-        h = self._residual(x, normed, self.attention.decode(normed, bias, freqs, position))
+        h = self._residual(x, normed, self.attention.decode(normed, bias, freqs, position, query_input))
         normed = self.ffn_norm(h)
         return self._residual(h, normed, self.feed_forward(normed))
 

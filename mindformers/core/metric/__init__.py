@@ -1,6 +1,6 @@
 """Metrics."""
-from .metric import PerplexityMetric
+from .metric import PerplexityMetric, PromptAccMetric
 from .text_generation_metrics import ADGENMetric, EmF1Metric
 from .build_metric import build_metric
 
-__all__ = ['PerplexityMetric', 'ADGENMetric', 'EmF1Metric', 'build_metric']
+__all__ = ['PerplexityMetric', 'PromptAccMetric', 'ADGENMetric', 'EmF1Metric', 'build_metric']

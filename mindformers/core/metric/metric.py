@@ -1,4 +1,5 @@
-"""PerplexityMetric: mean masked next-token loss over an eval set, and its exponential."""
+"""PerplexityMetric: mean masked next-token loss over an eval set, and its exponential; PromptAccMetric: accuracy
+of picking, among candidate prompts, the one with the lowest loss."""
 import math
 
 import numpy as np
@@ -6,6 +7,7 @@ import mindspore as ms
 from mindspore import Tensor, nn, ops
 from mindspore.train.metrics import Metric
 
+from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
 
@@ -64,3 +66,41 @@ class PerplexityMetric(Metric):
             raise RuntimeError("PerplexityMetric: no batch was evaluated")
         loss = self.total_loss / self.num_batches
         return {'loss': loss, 'PPL': math.exp(min(loss, 700.0))}
+
+
+@MindFormerRegister.register(MindFormerModuleType.METRIC)
+class PromptAccMetric(Metric):
+    """update(logits, tokens, mask, labels): logits (batch, num_labels, seq, vocab) of each example's candidate
+    texts, tokens and mask (batch * num_labels, seq), labels (batch,) the true candidate's index. A candidate's loss
+    is its mean next-token cross entropy over the positions its mask marks (logits[t] predicts tokens[t + 1] where
+    mask[t + 1] is set); the prediction is the candidate with the lowest loss (perplexity), as upstream.
+    eval() -> {'Acc': correct / examples}."""
+
+    def __init__(self):
+        super().__init__()
+        self._token_nll = _TokenNLL()
+        self.clear()
+
+    def clear(self):
+        self.num_data = 0
+        self.total_acc_num = 0
+
+    def update(self, *inputs):
+        logits, tokens, mask, labels = inputs[:4]
+        logits = logits if isinstance(logits, Tensor) else Tensor(np.asarray(logits, np.float32))
+        bsz, num_labels = logits.shape[0], logits.shape[1]
+        tokens = ops.cast(tokens if isinstance(tokens, Tensor) else Tensor(np.asarray(tokens)), ms.int32)
+        nll = self._token_nll(ops.reshape(logits, (bsz * num_labels,) + tuple(logits.shape[2:])), tokens)
+        nll = nll.asnumpy().astype(np.float64)
+        mask = _numpy(mask).astype(np.float64)[:, 1:]
+        losses = ((nll * mask).sum(-1) / np.maximum(mask.sum(-1), 1e-8)).reshape(bsz, num_labels)
+        predicted = losses.argmin(-1)
+        self.total_acc_num += int((predicted == _numpy(labels).reshape(-1)).sum())
+        self.num_data += bsz
+
+    def eval(self):
+        if self.num_data == 0:
+            raise RuntimeError("PromptAccMetric: no example was evaluated")
+        result = {'Acc': self.total_acc_num / self.num_data}
+        logger.info("Acc: %.3f, total_acc_num: %d, total_num: %d", result['Acc'], self.total_acc_num, self.num_data)
+        return result

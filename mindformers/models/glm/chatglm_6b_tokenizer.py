@@ -113,11 +113,6 @@ class ChatGLMTokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
     def vocab_size(self):
         return self.num_image_tokens + self.sp_model.get_piece_size()
 
-    def get_vocab(self):
-        vocab = {self._convert_id_to_token(index): index for index in range(self.vocab_size)}
-        vocab.update(self.added_tokens_encoder)
-        return vocab
-
     def preprocess_text(self, text):
         if self.remove_space:
             text = ' '.join(text.strip().split())

@@ -1,10 +1,11 @@
-"""GLMProcessor (the text processor of the GLM families' YAMLs) and `process_response` (ChatGLM's answer clean-up)."""
+"""GLMProcessor (the text processor of the GLM families' YAMLs), `process_response` (ChatGLM's answer clean-up) and
+`glm_chat`, the chat turn of ChatGLM-6B and ChatGLM2."""
 import re
 
 from mindformers.models.base_processor import TextProcessor
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
-__all__ = ['GLMProcessor', 'process_response']
+__all__ = ['GLMProcessor', 'process_response', 'glm_chat']
 
 
 @MindFormerRegister.register(MindFormerModuleType.PROCESSOR)
@@ -26,3 +27,16 @@ def process_response(response):
         response = re.sub(f'([{_CJK}]){ascii_mark}', rf'\g<1>{full_width}', response)
         response = re.sub(f'{ascii_mark}([{_CJK}])', rf'{full_width}\g<1>', response)
     return response
+
+
+def glm_chat(model, tokenizer, query, history, max_length, **generate_kwargs):
+    """One chat turn: `tokenizer.build_prompt(query, history)` (the family's prompt format), generated up to
+    `max_length` tokens (default the model's seq_length), the new tokens decoded and cleaned by `process_response`.
+    Returns (response, history + [(query, response)])."""
+    history = list(history or [])
+    prompt_ids = tokenizer.encode(tokenizer.build_prompt(query, history))
+    outputs = model.generate([prompt_ids], max_length=max_length or int(model.config.seq_length),
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                             **generate_kwargs)
+    response = process_response(tokenizer.decode(outputs[0][len(prompt_ids):].tolist()))
+    return response, history + [(query, response)]

@@ -108,14 +108,9 @@ class ChatGLM2ForConditionalGeneration(CausalLMBase):
         Returns (response, history + [(query, response)]). Sampling defaults are ChatGLM2's (top_p 0.8,
         temperature 0.8); do_sample=False decodes greedily. Other keywords go to `generate`.
         """
-        from mindformers.models.glm.glm_processor import process_response  # pylint: disable=import-outside-toplevel
-        history = list(history or [])
-        prompt_ids = tokenizer.encode(tokenizer.build_prompt(query, history))
-        outputs = self.generate([prompt_ids], max_length=max_length or int(self.config.seq_length),
-                                do_sample=do_sample, top_p=top_p, temperature=temperature,
-                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **kwargs)
-        response = process_response(tokenizer.decode(outputs[0][len(prompt_ids):].tolist()))
-        return response, history + [(query, response)]
+        from mindformers.models.glm.glm_processor import glm_chat  # pylint: disable=import-outside-toplevel
+        return glm_chat(self, tokenizer, query, history, max_length, do_sample=do_sample, top_p=top_p,
+                        temperature=temperature, **kwargs)
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)

@@ -88,11 +88,6 @@ class ChatGLM2Tokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
     def vocab_size(self):
         return self.sp_model.get_piece_size() + len(GLM_COMMANDS)
 
-    def get_vocab(self):
-        vocab = {self._convert_id_to_token(index): index for index in range(self.vocab_size)}
-        vocab.update(self.added_tokens_encoder)
-        return vocab
-
     def _in_base_vocab(self, token):
         # '<sop>', '<pad>', ... name ids of the vocabulary without being its pieces
         return token in self._command_ids or super()._in_base_vocab(token)

@@ -51,15 +51,6 @@ class LlamaTokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
                          add_eos_token=add_eos_token, clean_up_tokenization_spaces=clean_up_tokenization_spaces,
                          legacy=legacy, add_prefix_space=self.add_prefix_space, **kwargs)
 
-    @property
-    def vocab_size(self):
-        return self.sp_model.get_piece_size()
-
-    def get_vocab(self):
-        vocab = {self.sp_model.id_to_piece(index): index for index in range(self.vocab_size)}
-        vocab.update(self.added_tokens_encoder)
-        return vocab
-
     def tokenize(self, text, **kwargs):
         if self.legacy or not text:
             return super().tokenize(text, **kwargs)

@@ -128,6 +128,8 @@ def test_book_lists_the_upstream_llama_names():
     # GLM-6B: 6.17e9 with the output layer counted as the embedding table (the model card's "6.2B"); upstream's
     # GLMHead holds its own (vocab, hidden) weight, as here, which adds 0.53e9
     ('glm_6b', 6173286400 + 130528 * 4096, 1e-9),
+    ('pangualpha_2_6b', 2.6e9, 0.01),
+    ('pangualpha_13b', 13.1e9, 0.025),   # the paper's 13.1B; its sizes (40 x 5120, FFN 20480) give 12.8B
 ])
 def test_num_parameters_matches_the_released_model(name, expected, tolerance):
     count = build_model_config(MindFormerConfig(_book_path(name)).model.model_config).num_parameters()

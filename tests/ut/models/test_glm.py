@@ -235,3 +235,19 @@ def test_upstream_names_resolve_to_the_glm_classes(tmp_path, monkeypatch):
     folder.mkdir(parents=True, exist_ok=True)
     train_chatglm_tokenizer(folder / 'ice_text.model', adgen_rows(50, 0))
     assert type(AutoTokenizer.from_pretrained('glm_6b')).__name__ == 'ChatGLMTokenizer'
+
+
+def test_chat_generates_from_the_chatglm_6b_prompt_and_keeps_the_history(tmp_path):
+    from mindformers import ChatGLMTokenizer  # pylint: disable=import-outside-toplevel
+    from mindformers.models.glm.glm_processor import process_response  # pylint: disable=C0415
+    tokenizer = ChatGLMTokenizer(train_chatglm_tokenizer(tmp_path / 'ice_text.model', adgen_rows(50, 0)))
+    model = build(vocab_size=tokenizer.vocab_size, seq_length=80, bos_token_id=tokenizer.bos_token_id,
+                  eos_token_id=tokenizer.eos_token_id, gmask_token_id=tokenizer.gmask_token_id,
+                  mask_token_id=tokenizer.mask_token_id, pad_token_id=tokenizer.pad_token_id)
+    response, history = model.chat(tokenizer, '类型#裙', do_sample=False, max_new_tokens=6)
+    prompt = tokenizer.encode('类型#裙')
+    want = model.generate([prompt], max_new_tokens=6, do_sample=False, eos_token_id=tokenizer.eos_token_id)[0]
+    assert response == process_response(tokenizer.decode(want[len(prompt):].tolist()))
+    assert history == [('类型#裙', response)]
+    _, history = model.chat(tokenizer, '类型#裤', history=history, do_sample=False, max_new_tokens=2)
+    assert [query for query, _ in history] == ['类型#裙', '类型#裤']
