@@ -94,7 +94,8 @@ def reference(family, positions):
         return transformers.GlmForCausalLM(transformers.GlmConfig(
             vocab_size=vocab, hidden_size=hidden, intermediate_size=SIZES['ffn'], num_hidden_layers=layers,
             num_attention_heads=heads, num_key_value_heads=SIZES['kv_heads'], head_dim=hidden // heads,
-            max_position_embeddings=positions, attn_implementation='eager'))
+            max_position_embeddings=positions, pad_token_id=0, eos_token_id=vocab - 1, bos_token_id=vocab - 2,
+            attn_implementation='eager'))
     if family in NO_REFERENCE:
         return None
     raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
