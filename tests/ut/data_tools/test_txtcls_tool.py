@@ -48,10 +48,17 @@ def test_bad_input_names_the_line(name, text, message):
         read_examples(name, text, header=name != 'ag_news')
 
 
-def test_command_line_errors_are_one_line_exit_2(tmp_path):
+def test_command_line_errors_are_one_line_exit_2(tmp_path, capsys):
+    from mindformers.tools.dataset_preprocess.cli import run_cli  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.dataset_preprocess.gpt2.txtcls_dataset_to_mindrecord import \
+        main  # pylint: disable=import-outside-toplevel
     (tmp_path / 'in.tsv').write_text('sentence\tlabel\ngood\tmaybe\n', encoding='utf-8')
+    # the script as a user runs it (argparse's own error path), once
+    result = run_script(TOOL, '--dataset_name', 'mnli', '--input_file', 'x', '--output_file', 'o')
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and 'invalid choice' in lines[0], result.stderr
+    # the project's errors go through the same run_cli wrapper the script's __main__ calls: in-process
     cases = [
-        (['--dataset_name', 'mnli', '--input_file', 'x', '--output_file', 'o'], 'invalid choice'),
         (['--dataset_name', 'sst_2', '--input_file', tmp_path / 'in.tsv', '--output_file', tmp_path / 'o.mindrecord',
           '--header', 'maybe'], "--header must be True or False, got 'maybe'"),
         (['--dataset_name', 'sst_2', '--input_file', tmp_path / 'in.tsv', '--output_file', tmp_path / 'o.mindrecord'],
@@ -60,9 +67,8 @@ def test_command_line_errors_are_one_line_exit_2(tmp_path):
           tmp_path / 'o.mindrecord'], 'cannot read'),
     ]
     for args, message in cases:
-        result = run_script(TOOL, *args)
-        assert result.returncode == 2, result.stderr
-        lines = result.stderr.strip().splitlines()
+        assert run_cli('txtcls_dataset_to_mindrecord.py', main, [str(a) for a in args]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith('txtcls_dataset_to_mindrecord.py: error:') and \
-            message in lines[0], result.stderr
+            message in lines[0], lines
     assert not (tmp_path / 'o.mindrecord').exists()
