@@ -17,6 +17,7 @@ from mindformers.generation.text_generator import GeneratorMixin
 from mindformers.models.base_model import BaseModel
 from mindformers.modules.layers import Linear
 from mindformers.tools.dtype import runtime_dtype, on_cpu
+from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 
 
@@ -158,3 +159,13 @@ def build_then_adapt(model, base_cls, config, adapt):
     adapt()
     if checkpoint:
         model.load_checkpoint(config)
+
+
+def build_with_lora(model, base_cls, config):
+    """The LoRA archs of a family (ChatGLM2WithLora, GLMForPreTrainingWithLora, ...): `base_cls` built, adapted by
+    `config.pet_config` (get_pet_model), then `checkpoint_name_or_path` loaded (build_then_adapt)."""
+    from mindformers.pet import get_pet_model  # pylint: disable=import-outside-toplevel
+    if not getattr(config, 'pet_config', None):
+        raise ConfigError(f"{type(model).__name__} needs model_config.pet_config (pet_type: lora, lora_rank, "
+                          f"lora_alpha, lora_dropout)")
+    build_then_adapt(model, base_cls, config, lambda: get_pet_model(model, config.pet_config))

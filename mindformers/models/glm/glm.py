@@ -15,7 +15,7 @@ import numpy as np
 import mindspore as ms
 from mindspore import nn, ops, Parameter, Tensor
 
-from mindformers.models.causal_lm import CausalLMBase, build_then_adapt
+from mindformers.models.causal_lm import CausalLMBase, build_with_lora
 from mindformers.models.glm.glm_config import GLMConfig
 from mindformers.modules.attention import MultiHeadAttention
 from mindformers.modules.embeddings import VocabEmbedding
@@ -221,15 +221,6 @@ class GLMChatModel(GLMForPreTraining):
     _support_list = ['glm_6b_chat', 'glm_tiny_chat']
 
 
-def _lora_init(model, base_cls, config):
-    from mindformers.pet import get_pet_model  # pylint: disable=import-outside-toplevel
-    config = config if config is not None else GLMConfig()
-    if not getattr(config, 'pet_config', None):
-        raise ConfigError(f"{type(model).__name__} needs model_config.pet_config (pet_type: lora, lora_rank, "
-                          f"lora_alpha, lora_dropout)")
-    build_then_adapt(model, base_cls, config, lambda: get_pet_model(model, config.pet_config))
-
-
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
 class GLMForPreTrainingWithLora(GLMForPreTraining):
     """GLM-6B with LoRA (upstream's arch of run_glm_6b_lora.yaml), built from `config.pet_config`. Without
@@ -239,7 +230,7 @@ class GLMForPreTrainingWithLora(GLMForPreTraining):
     default_lora_target_modules = '.*query_key_value.*'
 
     def __init__(self, config=None, pet=None, **kwargs):
-        _lora_init(self, GLMForPreTraining, config)
+        build_with_lora(self, GLMForPreTraining, config if config is not None else GLMConfig())
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
@@ -250,4 +241,4 @@ class GLMChatModelWithLora(GLMChatModel):
     default_lora_target_modules = '.*query_key_value.*'
 
     def __init__(self, config=None, pet=None, **kwargs):
-        _lora_init(self, GLMChatModel, config)
+        build_with_lora(self, GLMChatModel, config if config is not None else GLMConfig())

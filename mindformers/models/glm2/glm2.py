@@ -7,7 +7,7 @@ logits and labels position by position.
 """
 from mindspore import nn
 
-from mindformers.models.causal_lm import CausalLMBase, build_then_adapt
+from mindformers.models.causal_lm import CausalLMBase, build_then_adapt, build_with_lora
 from mindformers.models.glm2.glm2_config import ChatGLM2Config
 from mindformers.modules.attention import MultiHeadAttention
 from mindformers.modules.embeddings import VocabEmbedding
@@ -123,12 +123,7 @@ class ChatGLM2WithLora(ChatGLM2ForConditionalGeneration):
     default_lora_target_modules = '.*query_key_value.*'
 
     def __init__(self, config=None):
-        from mindformers.pet import get_pet_model  # pylint: disable=import-outside-toplevel
-        config = config if config is not None else ChatGLM2Config()
-        if not getattr(config, 'pet_config', None):
-            raise ConfigError("ChatGLM2WithLora needs model_config.pet_config (pet_type: lora, lora_rank, lora_alpha, "
-                              "lora_dropout)")
-        build_then_adapt(self, ChatGLM2ForConditionalGeneration, config, lambda: get_pet_model(self, config.pet_config))
+        build_with_lora(self, ChatGLM2ForConditionalGeneration, config if config is not None else ChatGLM2Config())
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
