@@ -2,7 +2,9 @@
 prompted news titles ("这是关于{label}的文章：{title}") tokenized by a PanguAlphaTokenizer, evaluating the perplexity of
 held-out rows at the end (--do_eval); tnews_data_process.py writes held-out titles as 4 candidate prompts each, and
 run_pangualpha_tiny_prompt_txtcls.yaml (PanguAlphaPromptTextClassificationModel + PromptAccMetric) classifies them
-by the candidate with the lowest loss: far above chance after pre-training."""
+by the candidate with the lowest loss: far above chance after pre-training; --run_mode predict continues a prompt
+with a title of its topic."""
+import ast
 import json
 import os
 import random
@@ -63,6 +65,18 @@ def test_pretrain_eval_perplexity_and_prompt_classification_of_the_tiny_pangu(tm
     ppl = float(re.search(r"Eval result: \{[^}]*'PPL': ([0-9.]+)", trained.stdout).group(1))
     assert ppl < np.exp(end + 1.0), (ppl, end)        # measured 1.86
     checkpoint = sorted((tmp_path / 'output' / 'checkpoint' / 'rank_0').glob('*.ckpt'))[-1]
+
+    # --run_mode predict: the trained model continues a sports prompt with a title of the training form
+    # ("<w>和<w>的<w>新闻") made of sports characters only (measured: 球和球队的球队新闻)
+    (tmp_path / 'predict').mkdir()
+    predicted = run_cli(['--config', os.path.join(CONFIGS, 'run_pangualpha_tiny.yaml'), '--run_mode', 'predict',
+                         '--predict_data', '这是关于体育的文章：', '--load_checkpoint', str(checkpoint),
+                         '--processor.tokenizer.vocab_file', vocab] + size, tmp_path / 'predict')
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    text = ast.literal_eval((tmp_path / 'predict' / 'text_generation_result.txt').read_text())[0]
+    text = text['text_generation_text'][0]
+    title = re.match(r'这是关于体育的文章：(\w+)和(\w+)的(\w+)新闻', text)
+    assert title and set(''.join(title.groups())) <= set(''.join(WORDS['news_sports'])), text
 
     with open(tmp_path / 'dev.json', 'w', encoding='utf-8') as stream:
         stream.writelines(json.dumps(t, ensure_ascii=False) + '\n' for t in heldout)

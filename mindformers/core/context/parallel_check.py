@@ -1,5 +1,6 @@
 """Checks of `parallel_config` against the device count, the model and the device, run before anything compiles."""
 from mindformers.tools.errors import ConfigError
+from mindformers.tools.logger import logger
 
 SEMI_AUTO_MODES = (1, 2, 'semi_auto_parallel', 'auto_parallel', 'SEMI_AUTO_PARALLEL', 'AUTO_PARALLEL')
 
@@ -17,7 +18,8 @@ def check_parallel_config(config, device_num, device_target):
 
     Upstream's rules: dp*mp*pp equals the device count under semi/auto parallel, micro_batch_num >=
     pipeline_stage, num_layers >= pipeline_stage, num_heads divisible by model_parallel. On CPU MindSpore
-    runs data parallel only, so model_parallel > 1 or pipeline_stage > 1 stop here too.
+    runs data parallel only, so model_parallel > 1 or pipeline_stage > 1 stop here too; except that a stand-alone
+    run (use_parallel False) shards nothing, so there model_parallel is only an annotation, as upstream (a warning).
     """
     parallel_config = config.get('parallel_config')
     data_parallel = int(_get(parallel_config, 'data_parallel', 1))
@@ -49,6 +51,9 @@ def check_parallel_config(config, device_num, device_target):
     if num_heads is not None and model_parallel > 1 and int(num_heads) % model_parallel:
         raise ConfigError(f"model.model_config.num_heads ({num_heads}) is not divisible by "
                           f"parallel_config.model_parallel ({model_parallel}); pick a model_parallel that divides it")
-    if device_target == 'CPU' and (model_parallel > 1 or pipeline_stage > 1):
+    if device_target == 'CPU' and model_parallel > 1 and pipeline_stage == 1 and not config.get('use_parallel'):
+        logger.warning("parallel_config.model_parallel=%d has no effect in a stand-alone run (use_parallel False): "
+                       "nothing is sharded", model_parallel)
+    elif device_target == 'CPU' and (model_parallel > 1 or pipeline_stage > 1):
         raise ConfigError(f"parallel_config.model_parallel={model_parallel}, pipeline_stage={pipeline_stage} need "
                           f"semi_auto_parallel, which MindSpore cannot run on CPU; set both to 1 (data parallel)")

@@ -1,0 +1,30 @@
+"""check_parallel_config on CPU: a stand-alone run ignores model_parallel (a warning, as upstream's stand-alone mode
+shards nothing); anything that needs semi-auto parallel on CPU, or that cannot divide, is one ConfigError line."""
+import logging
+
+import pytest
+
+from mindformers.core.context.parallel_check import check_parallel_config
+from mindformers.tools.errors import ConfigError
+
+
+def _config(use_parallel, **parallel_config):
+    return {'use_parallel': use_parallel, 'parallel': {'parallel_mode': 0}, 'parallel_config': parallel_config,
+            'model': {'model_config': {'num_layers': 4, 'num_heads': 8}}}
+
+
+def test_stand_alone_model_parallel_is_an_annotation_with_a_warning(caplog, monkeypatch):
+    monkeypatch.setattr(logging.getLogger('mindformers'), 'propagate', True)
+    with caplog.at_level(logging.WARNING, logger='mindformers'):
+        check_parallel_config(_config(False, model_parallel=8), 1, 'CPU')
+    assert 'model_parallel=8 has no effect in a stand-alone run' in caplog.text
+
+
+@pytest.mark.parametrize('use_parallel, parallel_config, message', [
+    (True, {'model_parallel': 8}, 'model_parallel=8, pipeline_stage=1 need semi_auto_parallel'),
+    (False, {'pipeline_stage': 2, 'micro_batch_num': 2}, 'pipeline_stage=2 need semi_auto_parallel'),
+    (False, {'model_parallel': 3}, r'num_heads \(8\) is not divisible by parallel_config.model_parallel \(3\)'),
+])
+def test_what_cpu_cannot_run_is_one_config_error(use_parallel, parallel_config, message):
+    with pytest.raises(ConfigError, match=message):
+        check_parallel_config(_config(use_parallel, **parallel_config), 1, 'CPU')
