@@ -42,12 +42,15 @@ def run_mindformers(family, batch, prompt_len, new_tokens, use_past):
     model = ours(family, prompt_len + new_tokens, use_past=use_past, batch_size=batch)
     model.set_train(False)
     prompts = _prompts(batch, prompt_len, family)
-    model.generate(prompts, max_new_tokens=2, do_sample=False, eos_token_id=[])  # compile both graphs
+    # use_past False: full recompute every step (generate's default would use a request-sized cache)
+    kwargs = dict(do_sample=False, eos_token_id=[]) if use_past else dict(do_sample=False, eos_token_id=[],
+                                                                          use_past=False)
+    model.generate(prompts, max_new_tokens=2, **kwargs)  # compile both graphs
     start = time.perf_counter()
-    model.generate(prompts, max_new_tokens=1, do_sample=False, eos_token_id=[])
+    model.generate(prompts, max_new_tokens=1, **kwargs)
     first = time.perf_counter() - start
     start = time.perf_counter()
-    out = model.generate(prompts, max_new_tokens=new_tokens, do_sample=False, eos_token_id=[])
+    out = model.generate(prompts, max_new_tokens=new_tokens, **kwargs)
     total = time.perf_counter() - start
     assert all(len(row) == prompt_len + new_tokens for row in out)
     return {'tokens_per_s': batch * new_tokens / total, 'ttft_s': first}

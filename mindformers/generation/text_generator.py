@@ -1,10 +1,20 @@
-"""GeneratorMixin.generate: greedy and sampled decoding over a causal LM, one token per step."""
+"""GeneratorMixin.generate: greedy and sampled decoding over a causal LM, one token per step.
+
+The KV cache is used by default. A model built with `use_past: True` owns a fixed cache (its YAML's batch_size
+x seq_length, as upstream); any other model generates through a *generation twin*: the same class built with
+`use_past: True`, the request's batch and a cache length bucket (a power of two from 16, at least the request's
+max_length, at most seq_length), whose weights are the model's own Parameter objects (nothing copied; training the
+model changes the twin). Twins are kept per (batch, bucket), so their compiled prefill/decode graphs are reused
+across calls. `generate(..., use_past=False)` recomputes the padded sequence every step instead.
+"""
+import collections
 import copy
 import time
 
 import numpy as np
 import mindspore as ms
 from mindspore import nn, Tensor
+from mindspore.nn.utils import no_init_parameters
 
 from mindformers.generation.generation_config import GenerationConfig
 from mindformers.generation.logits_process import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor,
@@ -12,6 +22,19 @@ from mindformers.generation.logits_process import (LogitsProcessorList, Repetiti
                                                    softmax)
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
+
+
+MIN_CACHE_BUCKET = 16
+MAX_TWINS = 4      # generation twins kept per model (each holds its caches and compiled graphs)
+
+
+def cache_bucket(length, seq_length):
+    """The cache length for a request of `length` tokens: the smallest power of two >= length (from 16), capped
+    at the model's seq_length."""
+    bucket = MIN_CACHE_BUCKET
+    while bucket < length:
+        bucket *= 2
+    return min(bucket, int(seq_length))
 
 
 class GeneratorMixin:
@@ -44,6 +67,39 @@ class GeneratorMixin:
                 raise ConfigError(f"top_p must be in (0, 1], got {cfg.top_p}")
         return processors, warpers
 
+    # families whose incremental path cannot serve generation set this False (generate then recomputes)
+    kv_cache_generation = True
+
+    def _generation_twin(self, batch, length):
+        """This model with a KV cache of `batch` rows x `length` slots, sharing this model's weights."""
+        twins = self.__dict__.setdefault('_generation_twins', collections.OrderedDict())
+        key = (int(batch), int(length))
+        twin = twins.get(key)
+        if twin is None:
+            config = copy.deepcopy(self.config)
+            config.use_past, config.batch_size, config.seq_length = True, int(batch), int(length)
+            config.checkpoint_name_or_path = ''
+            with no_init_parameters():     # the weights come from this model: allocate only the caches
+                twin = type(self)(config)
+            own = {param.name: param for param in self.get_parameters()}
+            for _, cell in twin.cells_and_names():
+                for attr, param in list(cell._params.items()):     # pylint: disable=protected-access
+                    if param.name in own:
+                        cell._params[attr] = own[param.name]       # pylint: disable=protected-access
+                    elif not param.requires_grad:      # state of the incremental path: KV caches, ...
+                        if param.has_init:
+                            param.init_data()
+                    else:
+                        raise ConfigError(f"generate: {type(self).__name__} with a KV cache has parameter "
+                                          f"{param.name}, which the model has not; pass use_past=False")
+            twin.set_train(False)
+            twins[key] = twin
+            logger.info("generate: KV cache of %d rows x %d positions (request-sized bucket)", batch, length)
+            while len(twins) > MAX_TWINS:
+                twins.popitem(last=False)
+        twins.move_to_end(key)
+        return twin
+
     def _incremental_steps(self):
         """The prefill and decode cells (compiled once per batch shape, then reused by every call)."""
         steps = self.__dict__.get('_incremental_step_cells')
@@ -55,13 +111,13 @@ class GeneratorMixin:
     def generate(self, input_ids, generation_config=None, streamer=None, seed=None, **kwargs):
         """Return a list of 1-D int32 arrays: each row's prompt followed by its generated tokens.
 
-        With `use_past: True` in the model config the prompt is run once (prefill) and each new token
-        reads the KV cache (decode); otherwise every step re-runs the padded sequence.
+        The prompt is run once (prefill) and each new token reads the KV cache (decode): the model's own cache
+        with `use_past: True` in its config, else a request-sized one (see the module docstring). With
+        `use_past=False` (or beam search) every step re-runs the padded sequence.
         """
         cfg = copy.deepcopy(generation_config) if generation_config is not None else \
             GenerationConfig.from_model_config(self.config)
         unused = cfg.update(**kwargs)
-        unused.pop('use_past', None)
         if unused:
             logger.debug("generate: ignoring model kwargs %s", sorted(unused))
         if cfg.num_beams and cfg.num_beams > 1 and streamer is not None:
@@ -102,10 +158,14 @@ class GeneratorMixin:
 
         if cfg.num_beams and cfg.num_beams > 1:
             return self._beam_search(rows, cfg, max_length, pad_id, eos_ids, processors)
-        use_past = bool(getattr(self.config, 'use_past', False))
+        use_past = cfg.use_past is not False and self.kv_cache_generation and hasattr(self, 'decode_next_logits')
         batch = len(rows)
         rows_total = batch
-        if use_past:
+        step_model = self
+        if use_past and not getattr(self.config, 'use_past', False):
+            seq_length = cache_bucket(max_length, seq_length)
+            step_model = self._generation_twin(batch, seq_length)
+        elif use_past:
             cache_batch = int(self.config.batch_size)
             if batch > cache_batch:
                 raise ConfigError(f"generate: {batch} prompts but the KV cache was built for batch_size "
@@ -126,7 +186,7 @@ class GeneratorMixin:
         was_training = self.training
         self.set_train(False)
         start, new_tokens, scores = time.time(), 0, []
-        prefill, decode = self._incremental_steps() if use_past else (None, None)
+        prefill, decode = step_model._incremental_steps() if use_past else (None, None)  # pylint: disable=W0212
         first = True
         while not finished[:batch].all():  # a row finishes at EOS or at max_length, each on its own
             if not use_past:

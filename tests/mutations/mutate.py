@@ -19,6 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # name, file, original code, planted bug, tests that must go red
 MUTATIONS = [
+    ('generation-twin-shares-no-weights', 'mindformers/generation/text_generator.py',
+     'cell._params[attr] = own[param.name]       # pylint: disable=protected-access',
+     'param.init_data()',
+     ['tests/ut/generation/test_incremental_generation.py', 'tests/ut/models/test_gpt2.py']),
     ('rope-decode-position-off-by-one', 'mindformers/modules/rotary.py',
      'cos = ops.reshape(ops.gather(self.cos, position, 0), (bsz, 1, 1, -1))',
      'cos = ops.reshape(ops.gather(self.cos, position + 1, 0), (bsz, 1, 1, -1))',

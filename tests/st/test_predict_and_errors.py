@@ -145,12 +145,15 @@ def test_tokenizer_file_missing(tiny):
 
 def test_model_parallel_on_cpu_stops_before_compile(tiny):
     work, config, data = tiny
-    _assert_one_line_error(run_cli(['--config', config, '--train_dataset_dir', data,
+    # (stand-alone, use_parallel False, model_parallel only warns: nothing is sharded there)
+    _assert_one_line_error(run_cli(['--config', config, '--train_dataset_dir', data, '--use_parallel', 'True',
                                     '--parallel_config.model_parallel', '2'], work), 'model_parallel=2',
                            'set both to 1')
 
 
-def test_predict_with_kv_cache_matches_full_recompute(tmp_path, tokenizer_model):
+def test_predict_with_the_yaml_kv_cache_matches_the_request_sized_one(tmp_path, tokenizer_model):
+    """use_past True: the model's own cache (batch 3 x seq_length); False: generate's default, a cache sized from
+    the request (both equal full recompute: tests/ut/generation/test_incremental_generation.py)."""
     config = _predict_yaml(tmp_path / 'p.yaml', tokenizer_model)
     prompts = tmp_path / 'prompts.txt'
     prompts.write_text('the cat sat\na bird\none two three four\n')

@@ -134,6 +134,7 @@ class ChatGLM2WithPtuning2(ChatGLM2ForConditionalGeneration):
     Generation recomputes the sequence each step (use_past must be False: the KV cache holds no prefix)."""
     _support_list = ['glm2_6b_ptuning2', 'glm2_tiny_ptuning2']
     takes_prefix = True
+    kv_cache_generation = False
 
     def __init__(self, config=None):
         from mindformers.pet.pet_config import Ptuning2Config  # pylint: disable=import-outside-toplevel

@@ -27,7 +27,7 @@ def models():
 @pytest.mark.parametrize('prompts', [PROMPTS[:1], PROMPTS], ids=['batch1', 'batch3'])
 def test_use_past_gives_identical_greedy_tokens(models, prompts):
     full, cached = models
-    expected = full.generate(prompts, max_new_tokens=64, do_sample=False, eos_token_id=[])
+    expected = full.generate(prompts, max_new_tokens=64, do_sample=False, eos_token_id=[], use_past=False)
     got = cached.generate(prompts, max_new_tokens=64, do_sample=False, eos_token_id=[])
     longest = max(len(p) for p in prompts)
     assert [len(r) for r in got] == [longest + 64] * len(prompts)  # max_length = 64 + longest prompt
@@ -43,7 +43,7 @@ def test_use_past_gives_the_per_step_logits_of_full_recompute_within_1e5(models,
     full, cached = models
     kwargs = dict(max_new_tokens=24, do_sample=False, eos_token_id=[], return_dict_in_generate=True,
                   output_scores=True)
-    want, got = full.generate(prompts, **kwargs), cached.generate(prompts, **kwargs)
+    want, got = full.generate(prompts, use_past=False, **kwargs), cached.generate(prompts, **kwargs)
     assert len(want['scores']) == len(got['scores']) >= 24   # a ragged batch steps until its shortest row is full
     for step, (a, b) in enumerate(zip(want['scores'], got['scores'])):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-5, err_msg=f"step {step}")
@@ -57,6 +57,34 @@ def test_prefill_and_decode_compile_once_and_are_reused(models):
     assert len(prefill.compile_cache) == 1 and len(decode.compile_cache) == 1
 
 
+def test_a_model_without_a_cache_generates_through_request_sized_buckets_reused_across_calls():
+    """use_past False: generate builds a twin with a cache of the request's rows and a power-of-two length
+    (16, 32, ... capped at seq_length), sharing the model's weights; same bucket -> same twin, same graphs."""
+    ms.set_context(mode=ms.GRAPH_MODE, device_target='CPU')
+    ms.set_seed(4)
+    model = LlamaForCausalLM(LlamaConfig(use_past=False, **SIZES))
+    model.set_train(False)
+    kwargs = dict(do_sample=False, eos_token_id=[])
+    first = model.generate([[5, 6, 7]], max_new_tokens=10, **kwargs)            # 13 tokens -> bucket 16
+    again = model.generate([[8, 9]], max_new_tokens=12, **kwargs)               # 14 tokens -> bucket 16
+    twins = model.__dict__['_generation_twins']
+    assert list(twins) == [(1, 16)]
+    prefill, decode = twins[(1, 16)]._incremental_steps()  # pylint: disable=protected-access
+    assert len(prefill.compile_cache) == 1 and len(decode.compile_cache) == 1
+    longer = model.generate(PROMPTS[:2], max_new_tokens=20, **kwargs)           # 25 tokens, 2 rows -> (2, 32)
+    assert list(twins) == [(1, 16), (2, 32)]
+    for got, prompts, new in ((first, [[5, 6, 7]], 10), (again, [[8, 9]], 12), (longer, PROMPTS[:2], 20)):
+        want = model.generate(prompts, max_new_tokens=new, use_past=False, **kwargs)
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    # the twin's weights are the model's own Parameters: changing the model changes what the twin generates
+    twin = twins[(1, 16)]
+    assert twin.lm_head.weight is model.lm_head.weight
+    model.lm_head.weight.set_data(ms.Tensor(model.lm_head.weight.asnumpy()[::-1].copy()))
+    np.testing.assert_array_equal(model.generate([[5, 6, 7]], max_new_tokens=10, **kwargs)[0],
+                                  model.generate([[5, 6, 7]], max_new_tokens=10, use_past=False, **kwargs)[0])
+    assert model.generate([[5, 6, 7]], max_new_tokens=10, **kwargs)[0].tolist() != first[0].tolist()
+
+
 def test_batch_larger_than_cache_is_an_error(models):
     _, cached = models
     with pytest.raises(ConfigError, match='KV cache was built for batch_size 3'):
@@ -66,16 +94,17 @@ def test_batch_larger_than_cache_is_an_error(models):
 def test_sampling_with_cache_matches_sampling_without(models):
     full, cached = models
     kwargs = dict(max_new_tokens=20, do_sample=True, top_k=4, top_p=0.9, temperature=0.7, seed=11, eos_token_id=[])
-    np.testing.assert_array_equal(full.generate(PROMPTS[:1], **kwargs)[0], cached.generate(PROMPTS[:1], **kwargs)[0])
+    np.testing.assert_array_equal(full.generate(PROMPTS[:1], use_past=False, **kwargs)[0],
+                                  cached.generate(PROMPTS[:1], **kwargs)[0])
 
 
 def test_min_new_tokens_blocks_eos_and_dict_output_has_scores(models):
-    full, _ = models
-    plain = full.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=[])[0]
+    _, cached = models
+    plain = cached.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=[])[0]
     eos = int(plain[len(PROMPTS[0])])  # make the first generated token the EOS
-    assert len(full.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=eos)[0]) == 6
-    out = full.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=eos, min_new_tokens=3,
-                        return_dict_in_generate=True, output_scores=True)
+    assert len(cached.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=eos)[0]) == 6
+    out = cached.generate(PROMPTS[:1], max_new_tokens=8, do_sample=False, eos_token_id=eos, min_new_tokens=3,
+                          return_dict_in_generate=True, output_scores=True)
     assert len(out.sequences[0]) > 6 + 1
     assert out.scores[0].shape == (1, SIZES['vocab_size']) and np.isneginf(out.scores[0][0, eos])
 
@@ -83,7 +112,7 @@ def test_min_new_tokens_blocks_eos_and_dict_output_has_scores(models):
 def test_generation_config_object_and_bad_inputs(models):
     full, cached = models
     config = GenerationConfig(max_length=12, do_sample=False, eos_token_id=[])
-    assert len(full.generate(PROMPTS[:1], generation_config=config)[0]) == 12
+    assert len(cached.generate(PROMPTS[:1], generation_config=config)[0]) == 12
     with pytest.raises(ConfigError, match='max_length'):
         full.generate([list(range(1, 11))], max_length=10)
     with pytest.raises(ConfigError, match="seq_length is 96"):
@@ -108,10 +137,10 @@ class _WordTokenizer:
 
 
 def test_text_streamer_prints_the_final_decode(models, capsys):
-    full, _ = models
+    _, cached = models
     tokenizer = _WordTokenizer()
-    out = full.generate(PROMPTS[:1], max_new_tokens=12, do_sample=False, eos_token_id=[],
-                        streamer=TextStreamer(tokenizer))
+    out = cached.generate(PROMPTS[:1], max_new_tokens=12, do_sample=False, eos_token_id=[],
+                          streamer=TextStreamer(tokenizer))
     printed = capsys.readouterr().out
     assert printed == tokenizer.decode(out[0].tolist()) + '\n'
 

@@ -3,6 +3,8 @@ KV-cache generation against full recompute step by step."""
 import numpy as np
 from mindspore import Tensor
 
+from mindformers.generation.text_generator import cache_bucket
+
 
 def randomize_norms_and_biases(model, seed=0, scale=0.2):
     """Move norms and biases off their init values, so a dropped bias or a swapped norm changes the numbers."""
@@ -22,12 +24,18 @@ def masked_ce(logits, labels, mask):
 
 
 def assert_cached_generation_matches_full(full, cached, prompts, max_length, min_steps):
-    """Same ids, and the same processed logits at every step within 1e-5, with and without the KV cache."""
+    """Same ids, and the same processed logits at every step within 1e-5: full recompute (`use_past=False`), the
+    model's own fixed-size KV cache (`cached`, built with use_past True), and the request-sized cache that
+    `generate` uses by default on a model built without one (`full`, through its generation twin)."""
     kwargs = dict(max_length=max_length, do_sample=False, return_dict_in_generate=True, output_scores=True)
-    want, got = full.generate(prompts, **kwargs), cached.generate(prompts, **kwargs)
-    assert [s.tolist() for s in got['sequences']] == [s.tolist() for s in want['sequences']]
-    assert len(got['scores']) == len(want['scores']) >= min_steps
-    for step, (a, b) in enumerate(zip(want['scores'], got['scores'])):
-        finite = np.isfinite(a)
-        np.testing.assert_array_equal(finite, np.isfinite(b))
-        np.testing.assert_allclose(b[finite], a[finite], rtol=0, atol=1e-5, err_msg=f"step {step}")
+    want = full.generate(prompts, use_past=False, **kwargs)
+    assert not full.__dict__.get('_generation_twins')     # use_past=False recomputes: no cache was built
+    for got in (cached.generate(prompts, **kwargs), full.generate(prompts, **kwargs)):
+        assert [s.tolist() for s in got['sequences']] == [s.tolist() for s in want['sequences']]
+        assert len(got['scores']) == len(want['scores']) >= min_steps
+        for step, (a, b) in enumerate(zip(want['scores'], got['scores'])):
+            finite = np.isfinite(a)
+            np.testing.assert_array_equal(finite, np.isfinite(b))
+            np.testing.assert_allclose(b[finite], a[finite], rtol=0, atol=1e-5, err_msg=f"step {step}")
+    bucket = cache_bucket(max_length, full.config.seq_length)
+    assert list(full.__dict__['_generation_twins']) == [(len(prompts), bucket)]
