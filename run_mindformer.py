@@ -447,11 +447,16 @@ def _fail(message, code):
     sys.exit(code)
 
 
-if __name__ == '__main__':
+def cli(argv=None):
+    """`python run_mindformer.py ...`: argv (default sys.argv[1:]) -> a run; bad input exits 2 with one line."""
     try:
-        ARGS, UNKNOWN_ARGS = get_parser().parse_known_args()
-        main(load_config(ARGS, UNKNOWN_ARGS))
+        args, unknown_args = get_parser().parse_known_args(argv)
+        main(load_config(args, unknown_args))
     except (MindFormerError, FileNotFoundError) as error:
         _fail(error, 2)
     except KeyboardInterrupt:
         _fail('interrupted', 130)
+
+
+if __name__ == '__main__':
+    cli()

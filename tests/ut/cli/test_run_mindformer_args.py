@@ -98,8 +98,27 @@ def load(yaml_path, *argv):
 
 
 def run_script(*argv, cwd):
+    """The real script in its own process: `python run_mindformer.py ...`."""
     return subprocess.run([sys.executable, SCRIPT, *argv], cwd=cwd, capture_output=True, text=True,
                           timeout=120, check=False)
+
+
+class _Result:       # pylint: disable=too-few-public-methods
+    def __init__(self, returncode, stderr):
+        self.returncode, self.stderr = returncode, stderr
+
+
+@pytest.fixture(name='run_in_process')
+def fixture_run_in_process(monkeypatch, capsys):
+    """run_mindformer.cli(argv) in this process from `cwd`, as the script's __main__ runs it (exit code, stderr):
+    the cases below fail before main(), so a subprocess per case would only add MindSpore's import time."""
+    def run(*argv, cwd):
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            run_mindformer.cli(list(argv))
+        return _Result(exited.value.code, capsys.readouterr().err)
+    return run
 
 
 def test_no_flags_leave_the_yaml_untouched(yaml_path):
@@ -426,38 +445,39 @@ def test_help_exits_zero_and_documents_every_flag(capsys):
     assert 'parallel.strategy_ckpt_load_file' in text
 
 
-# Subprocess runs: each fails before main(), so no MindSpore work happens.
+# Each fails before main(), so no MindSpore work happens: run in-process through cli(), the script's entry point,
+# except the last, which runs the real script.
 
-def test_script_bad_boolean_exits_2_with_one_line(yaml_path, tmp_path):
-    result = run_script('--config', yaml_path, '--use_parallel', 'yes', cwd=tmp_path)
+def test_script_bad_boolean_exits_2_with_one_line(yaml_path, tmp_path, run_in_process):
+    result = run_in_process('--config', yaml_path, '--use_parallel', 'yes', cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "run_mindformer.py: error: argument --use_parallel: expected true or false, got 'yes'\n"
 
 
-def test_script_missing_config_exits_2_without_traceback(tmp_path):
-    result = run_script('--config', 'missing.yaml', cwd=tmp_path)
+def test_script_missing_config_exits_2_without_traceback(tmp_path, run_in_process):
+    result = run_in_process('--config', 'missing.yaml', cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1
     assert result.stderr.startswith('run_mindformer.py: error: config file not found: missing.yaml')
 
 
-def test_script_yaml_syntax_error_names_file_and_line(tmp_path):
+def test_script_yaml_syntax_error_names_file_and_line(tmp_path, run_in_process):
     (tmp_path / 'broken.yaml').write_text('run_mode: train\nmodel:\n  arch: [1,\n', encoding='utf-8')
-    result = run_script('--config', 'broken.yaml', cwd=tmp_path)
+    result = run_in_process('--config', 'broken.yaml', cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1
     assert f"{tmp_path / 'broken.yaml'} at line 4" in result.stderr
 
 
-def test_script_unknown_run_mode_exits_2(yaml_path, tmp_path):
-    result = run_script('--config', yaml_path, '--run_mode', 'pretrain', cwd=tmp_path)
+def test_script_unknown_run_mode_exits_2(yaml_path, tmp_path, run_in_process):
+    result = run_in_process('--config', yaml_path, '--run_mode', 'pretrain', cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == ("run_mindformer.py: error: run_mode 'pretrain' is not supported; "
                              "use one of train, finetune, eval, predict\n")
 
 
-def test_script_override_with_missing_parent_exits_2(yaml_path, tmp_path):
-    result = run_script('--config', yaml_path, '--a.b', '1', cwd=tmp_path)
+def test_script_override_with_missing_parent_exits_2(yaml_path, tmp_path, run_in_process):
+    result = run_in_process('--config', yaml_path, '--a.b', '1', cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "run_mindformer.py: error: override --a.b: key 'a' does not exist in the config\n"
 
