@@ -29,3 +29,17 @@ def test_chat_is_greedy_generate_on_the_round_prompt_and_extends_the_history(tok
     np.testing.assert_array_equal(output[:len(prompt)], prompt)
     assert response == process_response(tokenizer.decode(output[len(prompt):].tolist()))
     assert new_history == history + [('类型#裤*颜色#白色', response)] and len(history) == 1
+
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'multi_query_group_num': 3}, 'multi_query_group_num 3 must divide num_attention_heads 4'),
+    ({'kv_channels': 6, 'hidden_size': 24}, 'kv_channels 6 must be a multiple of 4'),
+    ({'pre_seq_len': -1}, 'pre_seq_len must be null or a positive integer'),
+])
+def test_config_refuses_layouts_it_cannot_build_in_one_line(overrides, message):
+    from mindformers.tools.errors import ConfigError  # pylint: disable=import-outside-toplevel
+    sizes = dict(num_layers=1, padded_vocab_size=64, hidden_size=32, ffn_hidden_size=48, kv_channels=8,
+                 num_attention_heads=4, multi_query_group_num=2, seq_length=16)
+    sizes.update(overrides)
+    with pytest.raises(ConfigError, match=message):
+        ChatGLM2Config(**sizes)
