@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import mindspore as ms
-from mindspore import nn, Tensor
+from mindspore import jit, nn, Tensor
 from mindspore.nn.utils import no_init_parameters
 
 from mindformers.generation.generation_config import GenerationConfig
@@ -350,10 +350,14 @@ class GenerateOutput(dict):
 
 
 class _PrefillStep(nn.Cell):
+    """Compiled (jit) in PYNATIVE mode too: one graph per cache shape, instead of one kernel launch per operator
+    per token (SmolLM2-135M decode: 0.4 tok/s eager, GRAPH speed under jit)."""
+
     def __init__(self, model):
         super().__init__(auto_prefix=False)
         self.model = model
 
+    @jit
     def construct(self, input_ids, batch_valid_length):
         return self.model.prefill_next_logits(input_ids, batch_valid_length)
 
@@ -363,6 +367,7 @@ class _DecodeStep(nn.Cell):
         super().__init__(auto_prefix=False)
         self.model = model
 
+    @jit
     def construct(self, input_ids, position):
         return self.model.decode_next_logits(input_ids, position)
 
