@@ -7,9 +7,11 @@ their speed next to the other families of the same run.
     reference(family, positions)             -> a transformers causal LM (eager attention), or None
     prompt_suffix(family)                    -> ids a prompt must end with (GLM-6B: [gMASK] <sop>)
 """
+import json
 import os
 import platform
 import subprocess
+import sys
 
 SIZES = dict(vocab=32000, hidden=256, layers=4, heads=8, ffn=688, kv_heads=2)
 FAMILIES = ('llama', 'gpt2', 'bloom', 'qwen2', 'glm2', 'glm', 'pangualpha')
@@ -99,6 +101,16 @@ def reference(family, positions):
     if family in NO_REFERENCE:
         return None
     raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
+
+
+def run_child(script, args):
+    """Run `script --child <json args>` in its own process (one measurement each, nothing shared) and return the
+    JSON its last stdout line prints."""
+    cmd = [sys.executable, os.path.abspath(script), '--child', json.dumps(args)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, GLOG_v='3'), check=False)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def machine():

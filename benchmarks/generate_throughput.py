@@ -14,7 +14,6 @@ GLM-6B prompts end with [gMASK] <sop>; GLM-6B and PanGu-Alpha have no transforme
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -25,7 +24,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from families import (DESCRIPTION, FAMILIES, NO_REFERENCE, SIZES,  # noqa: E402  pylint: disable=C0413
-                      machine, ours, prompt_suffix, reference)
+                      machine, ours, prompt_suffix, reference, run_child)
 
 
 def _prompts(batch, prompt_len, family):
@@ -75,11 +74,7 @@ def run_torch(family, batch, prompt_len, new_tokens):
 
 
 def _child(args):
-    cmd = [sys.executable, os.path.abspath(__file__), '--child', json.dumps(args)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, GLOG_v='3'))
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args)
 
 
 def main():

@@ -12,7 +12,6 @@ produce the same ids.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -20,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from families import machine  # noqa: E402  pylint: disable=C0413
+from families import machine, run_child  # noqa: E402  pylint: disable=C0413
 import parity_report  # noqa: E402  pylint: disable=C0413
 
 PROMPT = "The capital of France is Paris. The capital of Germany is"
@@ -68,11 +67,7 @@ def run_torch(directory, batch, new_tokens):
 
 
 def _child(args):
-    cmd = [sys.executable, os.path.abspath(__file__), '--child', json.dumps(args)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, GLOG_v='3'), check=False)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args)
 
 
 def main():
