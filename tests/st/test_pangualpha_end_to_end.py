@@ -66,17 +66,19 @@ def test_pretrain_eval_perplexity_and_prompt_classification_of_the_tiny_pangu(tm
     assert ppl < np.exp(end + 1.0), (ppl, end)        # measured 1.86
     checkpoint = sorted((tmp_path / 'output' / 'checkpoint' / 'rank_0').glob('*.ckpt'))[-1]
 
-    # --run_mode predict: the trained model continues a sports prompt with a title of the training form
-    # ("<w>和<w>的<w>新闻") made of sports characters only (measured: 球和球队的球队新闻)
+    # --run_mode predict: the trained model continues a sports prompt with a title made of sports characters and
+    # the titles' connectors only (measured: 球和球队的球队新闻; the form may vary by CPU kind, the topic must not)
     (tmp_path / 'predict').mkdir()
+    prompt = '这是关于体育的文章：'
     predicted = run_cli(['--config', os.path.join(CONFIGS, 'run_pangualpha_tiny.yaml'), '--run_mode', 'predict',
-                         '--predict_data', '这是关于体育的文章：', '--load_checkpoint', str(checkpoint),
+                         '--predict_data', prompt, '--load_checkpoint', str(checkpoint),
                          '--processor.tokenizer.vocab_file', vocab] + size, tmp_path / 'predict')
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     text = ast.literal_eval((tmp_path / 'predict' / 'text_generation_result.txt').read_text())[0]
     text = text['text_generation_text'][0]
-    title = re.match(r'这是关于体育的文章：(\w+)和(\w+)的(\w+)新闻', text)
-    assert title and set(''.join(title.groups())) <= set(''.join(WORDS['news_sports'])), text
+    assert text.startswith(prompt), text
+    title = text[len(prompt):].split('新闻')[0]
+    assert title and set(title) - set('和的') <= set(''.join(WORDS['news_sports'])), text
 
     with open(tmp_path / 'dev.json', 'w', encoding='utf-8') as stream:
         stream.writelines(json.dumps(t, ensure_ascii=False) + '\n' for t in heldout)
