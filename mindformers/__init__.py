@@ -13,6 +13,6 @@ from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, Para
                                  CausalLanguageModelingTrainer, TextClassificationTrainer, build_trainer)
 from mindformers.mindformer_book import MindFormerBook
 from mindformers.auto_class import AutoConfig, AutoModel, AutoTokenizer, AutoProcessor
-from mindformers.pipeline import pipeline, TextGenerationPipeline, TextClassificationPipeline
+from mindformers.pipeline import pipeline, TextGenerationPipeline, TextClassificationPipeline, FillMaskPipeline
 from mindformers.run_check import run_check
 from mindformers.pet import LoraConfig, get_pet_model

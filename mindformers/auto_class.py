@@ -49,6 +49,21 @@ def _hf_model_type(directory):
     return model_type
 
 
+def _hf_arch(directory):
+    """The model class a HF directory describes: its config.json `architectures[0]` when that is a registered
+    model of the family's config class (BertForMaskedLM, BertForSequenceClassification, ...), else the family's
+    default (HF_MODEL_TYPES)."""
+    _, config_name, default = HF_MODEL_TYPES[_hf_model_type(directory)]
+    with open(os.path.join(directory, 'config.json'), encoding='utf-8') as stream:
+        declared = (json.load(stream).get('architectures') or [None])[0]
+    if declared and MindFormerRegister.is_exist(MindFormerModuleType.MODELS, declared):
+        model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, declared)
+        if getattr(model_class, 'config_class', None) is not None and \
+                model_class.config_class.__name__ == config_name:
+            return declared
+    return default
+
+
 def name_to_yaml(name):
     """A supported model name -> `checkpoint_download/<family>/<name>.yaml` (copied from the packaged YAML)."""
     packaged = MindFormerBook.get_model_config_path(name)
@@ -110,7 +125,8 @@ class AutoConfig:
 
     @classmethod
     def _from_hf_directory(cls, directory, **kwargs):
-        family, config_name, arch = HF_MODEL_TYPES[_hf_model_type(directory)]
+        family, config_name, _ = HF_MODEL_TYPES[_hf_model_type(directory)]
+        arch = _hf_arch(directory)
         with open(os.path.join(directory, 'config.json'), encoding='utf-8') as stream:
             args = family_converter(family).hf_config_to_kwargs(json.load(stream))
         args.update(kwargs)
@@ -171,7 +187,7 @@ class AutoModel:
                 _update_model_config(run_config, dict(kwargs, checkpoint_name_or_path=ckpt_path))
                 return build_model(run_config.model)
             if _is_hf_directory(source):
-                arch = HF_MODEL_TYPES[_hf_model_type(source)][2]
+                arch = _hf_arch(source)
                 model_class = MindFormerRegister.get_cls(MindFormerModuleType.MODELS, arch)
                 return load_hf_directory(model_class, source, **kwargs)
             raise CheckpointError(f"AutoModel.from_pretrained: directory {source} holds neither *.yaml + *.ckpt nor "
@@ -262,7 +278,8 @@ class AutoTokenizer:
             if not MindFormerRegister.is_exist(MindFormerModuleType.TOKENIZER, ours):
                 raise ConfigError(f"{directory}/tokenizer_config.json declares tokenizer_class {declared}, which "
                                   f"this build has no tokenizer for")
-            needed = {'LlamaTokenizer': ('tokenizer.model',), 'BloomTokenizer': ('tokenizer.json',)}.get(ours)
+            needed = {'LlamaTokenizer': ('tokenizer.model',), 'BloomTokenizer': ('tokenizer.json',),
+                      'BertTokenizer': ('vocab.txt',)}.get(ours)
             if ours == 'BPETokenizer' and 'tokenizer.json' not in files:
                 needed = ('vocab.json', 'merges.txt')
             absent = [name for name in needed or () if name not in files]
@@ -271,6 +288,8 @@ class AutoTokenizer:
                 raise ConfigError(f"{directory}/tokenizer_config.json declares {declared} but the directory has no "
                                   f"{' / '.join(absent)}; {found}")
             return ours
+        if 'vocab.txt' in files and not {'vocab.json', 'tokenizer.model'} & files:
+            return 'BertTokenizer'
         if 'tokenizer.json' in files:
             data = _read_json(os.path.join(directory, 'tokenizer.json'))
             model_type, decoder_type = (data.get('model') or {}).get('type'), (data.get('decoder') or {}).get('type')
@@ -284,12 +303,12 @@ class AutoTokenizer:
         if {'vocab.json', 'merges.txt'} <= files:
             return 'BPETokenizer'
         raise ConfigError(f"AutoTokenizer.from_pretrained: {directory} holds no tokenizer (no YAML with "
-                          f"processor.tokenizer, tokenizer_config.json, tokenizer.json, tokenizer.model or "
-                          f"vocab.json + merges.txt)")
+                          f"processor.tokenizer, tokenizer_config.json, tokenizer.json, tokenizer.model, "
+                          f"vocab.json + merges.txt or vocab.txt)")
 
 
 def _tokenizer_files(directory):
-    names = ('tokenizer_config.json', 'tokenizer.json', 'tokenizer.model', 'vocab.json', 'merges.txt')
+    names = ('tokenizer_config.json', 'tokenizer.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'vocab.txt')
     return {name for name in names if os.path.isfile(os.path.join(directory, name))}
 
 

@@ -53,7 +53,7 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'glm2_tiny_ptuning2': 'configs/glm2/run_glm2_tiny_ptuning2.yaml',
         'common': 'configs/gpt2/run_gpt2.yaml',
     },
-    # upstream's `common` here is BERT's txtcls YAML; BERT is not built yet, so it is GPT-2's
+    # upstream's `common` here is BERT's txtcls YAML; BERT's txtcls data and YAMLs are not built yet, so it is GPT-2's
     'text_classification': {
         'gpt2_txtcls': 'configs/gpt2/run_gpt2_txtcls.yaml',
         'gpt2_txtcls_tiny': 'configs/gpt2/run_gpt2_txtcls_tiny.yaml',

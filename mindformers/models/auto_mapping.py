@@ -1,6 +1,7 @@
 """Static name tables for the AutoClasses and convert_weight.py: plain strings, so nothing here imports a family.
 
-HF_MODEL_TYPES: Hugging Face config.json `model_type` -> (our family folder, config class, model class).
+HF_MODEL_TYPES: Hugging Face config.json `model_type` -> (our family folder, config class, model class); a
+  config.json whose `architectures` names another registered model of the same config class builds that one.
 CONVERT_FAMILIES: `convert_weight.py --model` name -> our family folder.
 HF_TOKENIZER_CLASSES: tokenizer_config.json `tokenizer_class` -> our tokenizer class.
 """
@@ -12,15 +13,17 @@ HF_MODEL_TYPES = {
     'bloom': ('bloom', 'BloomConfig', 'BloomLMHeadModel'),
     'glm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
     'chatglm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
+    'bert': ('bert', 'BertConfig', 'BertModel'),
 }
 
-CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2'}
+CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2', 'bert': 'bert'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
     'LlamaTokenizer': 'LlamaTokenizer', 'LlamaTokenizerFast': 'LlamaTokenizer',
     'Qwen2Tokenizer': 'BPETokenizer', 'Qwen2TokenizerFast': 'BPETokenizer',
     'BloomTokenizerFast': 'BloomTokenizer',
+    'BertTokenizer': 'BertTokenizer', 'BertTokenizerFast': 'BertTokenizer',
 }
 
 

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from mindformers.tools.errors import CheckpointError, ConfigError
+from mindformers.tools.logger import logger
 from mindformers.tools.hf_checkpoint import read_hf_directory, write_hf_directory
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
@@ -88,10 +89,31 @@ def load_hf_state_dict(model_class, hf_config, hf_state, source='state dict', **
     ours = converter.convert_hf_state_dict(hf_state, config, source=source)
     model = model_class(config)
     params = {p.name: p for p in model.get_parameters()}
+    ours = _match_heads(converter, ours, params, model_class.__name__, source)
     for name, array in ours.items():
         param = params[name]
-        param.set_data(ms.Tensor(array.astype(ms.dtype_to_nptype(param.dtype)), param.dtype))
+        param.set_data(ms.Tensor(array.astype(np.float32), ms.float32).astype(param.dtype))
     return model
+
+
+def _match_heads(converter, ours, params, model_name, source):
+    """Drop the converted task heads `model_name` has no place for and warn about the heads it has that the
+    checkpoint lacks (they keep their fresh initialisation), for families whose converter lists HEAD_PREFIXES;
+    anything else unused is an error."""
+    heads = tuple(getattr(converter, 'HEAD_PREFIXES', ()))
+    unused = sorted(name for name in ours if name not in params)
+    not_heads = [name for name in unused if not name.startswith(heads)] if heads else unused
+    if not_heads:
+        raise CheckpointError(f"{source}: {len(not_heads)} tensors have no place in {model_name}, e.g. "
+                              f"{not_heads[:3]}")
+    if unused:
+        logger.warning("%s: weights not used by %s: %s", source, model_name, ', '.join(unused))
+    fresh = sorted(name for name, param in params.items()
+                   if name not in ours and param.requires_grad and heads and name.startswith(heads))
+    if fresh:
+        logger.warning("%s: %s weights are not in the checkpoint and start freshly initialised (train them "
+                       "before use): %s", source, model_name, ', '.join(fresh))
+    return {name: array for name, array in ours.items() if name in params}
 
 
 def load_hf_directory(model_class, directory, **config_overrides):

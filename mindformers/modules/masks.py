@@ -31,3 +31,10 @@ def prefix_causal_mask(context_lengths, seq_len):
     later = ops.logical_and(ops.greater(keys, queries),
                             ops.greater_equal(keys, ops.reshape(context_lengths, (bsz, 1, 1))))
     return ops.reshape(ops.cast(later, ms.float32) * MASK_VALUE, (bsz, 1, seq_len, seq_len))
+
+
+def padding_mask(attention_mask):
+    """(batch, 1, 1, seq) from a (batch, seq) 1/0 mask (1 = real token): bidirectional attention (encoders)
+    that never looks at padding keys."""
+    keep = ops.cast(attention_mask, ms.float32)
+    return ops.expand_dims(ops.expand_dims((1.0 - keep) * MASK_VALUE, 1), 1)

@@ -12,6 +12,9 @@ from mindformers.tools.errors import ConfigError
 class TransformerBlock(nn.Cell):
     """h = x + drop(attention(attention_norm(x))); out = h + drop(feed_forward(ffn_norm(h))).
 
+    With `norm_position='post'` (BERT) each norm comes after its residual instead:
+    h = attention_norm(x + drop(attention(x))); out = ffn_norm(h + drop(feed_forward(h))).
+
     With `norm_residual_scale` (GLM's DeepNorm) the residual is the normed input times that scale instead of
     the input: h = attention_norm(x) * s + drop(attention(...)), out = ffn_norm(h) * s + drop(feed_forward(...)).
     The family builds the four parts (so it picks the norm, the attention's position scheme and the MLP)
@@ -19,8 +22,13 @@ class TransformerBlock(nn.Cell):
     """
 
     def __init__(self, attention_norm, attention, ffn_norm, feed_forward, hidden_dropout=0.0,
-                 norm_residual_scale=None):
+                 norm_residual_scale=None, norm_position='pre'):
         super().__init__()
+        if norm_position not in ('pre', 'post'):
+            raise ConfigError(f"norm_position must be 'pre' or 'post', got {norm_position!r}")
+        if norm_position == 'post' and norm_residual_scale is not None:
+            raise ConfigError("norm_residual_scale needs norm_position='pre'")
+        self.post_norm = norm_position == 'post'
         self.attention_norm = attention_norm
         self.attention = attention
         self.ffn_norm = ffn_norm
@@ -38,12 +46,19 @@ class TransformerBlock(nn.Cell):
     def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None, query_input=None):
         """query_input: the attention's queries come from it instead of the normed x (PanGu-Alpha's top query
         layer)."""
+        if self.post_norm:
+            h = self.attention_norm(self._residual(x, x, self.attention(x, bias, freqs, fill_cache, prefix_key_value,
+                                                                         query_input)))
+            return self.ffn_norm(self._residual(h, h, self.feed_forward(h)))
         normed = self.attention_norm(x)
         h = self._residual(x, normed, self.attention(normed, bias, freqs, fill_cache, prefix_key_value, query_input))
         normed = self.ffn_norm(h)
         return self._residual(h, normed, self.feed_forward(normed))
 
     def decode(self, x, bias, freqs=None, position=None, query_input=None):
+        if self.post_norm:
+            h = self.attention_norm(self._residual(x, x, self.attention.decode(x, bias, freqs, position, query_input)))
+            return self.ffn_norm(self._residual(h, h, self.feed_forward(h)))
         normed = self.attention_norm(x)
         h = self._residual(x, normed, self.attention.decode(normed, bias, freqs, position, query_input))
         normed = self.ffn_norm(h)
@@ -89,9 +104,10 @@ class RotaryDecoderTrunk(nn.Cell):
 def layernorm_block(hidden_size, num_heads, ffn_hidden_size, hidden_act='gelu', layer_norm_epsilon=1e-5,
                     attention_dropout=0.0, hidden_dropout=0.0, layernorm_compute_type='float32',
                     softmax_compute_type='float32', param_init_type='float32', compute_dtype='float32',
-                    use_past=False, batch_size=1, max_seq_length=None):
-    """The classic pre-LayerNorm block with biases everywhere and a plain MLP (GPT-2, BLOOM, PanGu, CLIP text):
-    LayerNorm -> MHA (q/k/v/out biases; positions come in through `bias`) -> LayerNorm -> FeedForward."""
+                    use_past=False, batch_size=1, max_seq_length=None, norm_position='pre'):
+    """The classic LayerNorm block with biases everywhere and a plain MLP: pre-norm (GPT-2, BLOOM, PanGu, CLIP
+    text, ViT) or, with norm_position='post', post-norm (BERT). MHA has q/k/v/out biases; positions come in
+    through `bias` or the embeddings."""
     dtypes = dict(param_init_type=param_init_type, compute_dtype=compute_dtype)
     norm = dict(eps=layer_norm_epsilon, compute_type=layernorm_compute_type, param_init_type=param_init_type)
     attention = MultiHeadAttention(hidden_size, num_heads, qkv_has_bias=True, out_has_bias=True,
@@ -100,7 +116,7 @@ def layernorm_block(hidden_size, num_heads, ffn_hidden_size, hidden_act='gelu', 
                                    **dtypes)
     feed_forward = FeedForward(hidden_size, ffn_hidden_size, hidden_act, has_bias=True, **dtypes)
     return TransformerBlock(LayerNorm(hidden_size, **norm), attention, LayerNorm(hidden_size, **norm), feed_forward,
-                            hidden_dropout=hidden_dropout)
+                            hidden_dropout=hidden_dropout, norm_position=norm_position)
 
 
 def apply_parallel_config(parallel_config, blocks, first=(), last=(), num_heads=None, num_kv_heads=None):

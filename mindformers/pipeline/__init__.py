@@ -2,6 +2,7 @@
 from .base_pipeline import BasePipeline
 from .text_generation_pipeline import TextGenerationPipeline
 from .text_classification_pipeline import TextClassificationPipeline
+from .fill_mask_pipeline import FillMaskPipeline
 from .pipeline import pipeline
 
-__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline']
+__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline']

@@ -20,7 +20,8 @@ def _check_task(task):
                           f" supported tasks: {sorted(tasks)}")
     if not MindFormerRegister.is_exist(MindFormerModuleType.PIPELINE, task):
         raise NotAvailableError(f"pipeline task '{task}' is an upstream task whose models are not available yet in "
-                                f"this build; available: text_generation, text_classification")
+                                f"this build; available: text_generation, text_classification, "
+                                f"fill_mask (with a model instance or a Hugging Face directory)")
 
 
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',
@@ -40,6 +41,10 @@ def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_
         model_kwargs = {key: kwargs.pop(key) for key in _MODEL_CONFIG_KEYS if key in kwargs}
         if not os.path.isdir(model):
             names = MindFormerBook.get_pipeline_support_task_list()[task]
+            if not names:
+                raise NotAvailableError(f"pipeline('{task}'): model names for this task are not available yet in "
+                                        f"this build ('{model}'); pass model=<model instance> or a Hugging Face "
+                                        f"model directory")
             if model not in names or model == 'common':
                 close = difflib.get_close_matches(model, list(names))
                 raise ConfigError(f"pipeline('{task}'): model '{model}' is not supported for this task" +
