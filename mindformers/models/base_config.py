@@ -6,6 +6,15 @@ from mindformers.tools.register.config import ordered_yaml_dump
 from mindformers.tools.errors import ConfigError
 
 
+
+def check_rates(config, names):
+    """Each of `names` (dropout probabilities) on `config` is a number in [0, 1), else a one-line ConfigError."""
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+            raise ConfigError(f"{type(config).__name__}.{name} must be a number in [0, 1), got {value!r}")
+
+
 class SupportListMixin:
     """`get_support_list()` / `show_support_list()`: the upstream model names a class serves."""
     _support_list = []

@@ -51,8 +51,6 @@ class BertBackbone(nn.Cell):
 
     def __init__(self, config):
         super().__init__()
-        if not config.post_layernorm_residual:
-            raise ValueError("BertConfig.post_layernorm_residual: False is not BERT (its norms follow the residuals)")
         self.config = config
         std = config.initializer_range
         self.tok_embeddings = VocabEmbedding(config.vocab_size, config.hidden_size, config.dtype, std)
@@ -121,7 +119,6 @@ class BertMLMHead(nn.Cell):
 class _BertTaskModel(BaseModel):
     """A BaseModel holding the encoder as `bert` and loading `config.checkpoint_name_or_path` at the end."""
     config_class = BertConfig
-    checkpoint_optional_keys = ()
 
     def __init__(self, config=None):
         config = config if config is not None else BertConfig()

@@ -1,5 +1,5 @@
 """BertConfig: BERT hyperparameters with upstream MindFormers field names and defaults."""
-from mindformers.models.base_config import BaseConfig
+from mindformers.models.base_config import BaseConfig, check_rates
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -82,10 +82,10 @@ class BertConfig(BaseConfig):
             raise ConfigError(f"BertConfig: seq_length {self.seq_length} is larger than max_position_embeddings "
                               f"{self.max_position_embeddings} (BERT learns one embedding per position); lower "
                               f"seq_length or raise max_position_embeddings")
-        for name in ('dropout_prob', 'hidden_dropout_prob', 'attention_probs_dropout_prob'):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-                raise ConfigError(f"BertConfig.{name} must be a number in [0, 1), got {value!r}")
+        check_rates(self, ('dropout_prob', 'hidden_dropout_prob', 'attention_probs_dropout_prob'))
+        if not self.post_layernorm_residual:
+            raise ConfigError("BertConfig.post_layernorm_residual: False is not BERT (its norms follow the "
+                              "residuals); remove it")
         if self.use_relative_positions:
             raise ConfigError("BertConfig.use_relative_positions: True is not supported; BERT here learns absolute "
                               "positions (max_position_embeddings)")

@@ -70,7 +70,7 @@ def hf_config_to_kwargs(hf_config):
                 attention_probs_dropout_prob=hf_config.get('attention_probs_dropout_prob', 0.1),
                 dropout_prob=hf_config.get('classifier_dropout') or hf_config.get('hidden_dropout_prob', 0.1),
                 initializer_range=hf_config.get('initializer_range', 0.02),
-                pad_token_id=hf_config.get('pad_token_id', 0) or 0, num_labels=max(len(labels), 1) if labels else 2,
+                pad_token_id=hf_config.get('pad_token_id', 0) or 0, num_labels=len(labels) or 2,
                 batch_size=1, dtype='float32', compute_dtype='float32', layernorm_dtype='float32',
                 softmax_dtype='float32')
 
@@ -166,8 +166,7 @@ def convert_to_hf_state_dict(our_state, config):
                 reverse[f'bert.layers.{i}.{our_part}.{kind}'] = f'encoder.layer.{i}.{hf_part}.{kind}'
     hf_state = {}
     for name, value in our_state.items():
-        if name not in reverse:
-            continue
-        hf_name = reverse[name]
-        hf_state[hf_name if name.startswith(tuple(HEAD_PREFIXES[1:])) else 'bert.' + hf_name] = np.asarray(value)
+        if name in reverse:
+            in_encoder = name.startswith('bert.')          # the pooler too; task heads sit beside the encoder
+            hf_state[('bert.' if in_encoder else '') + reverse[name]] = np.asarray(value)
     return {k: np.ascontiguousarray(v) for k, v in hf_state.items()}

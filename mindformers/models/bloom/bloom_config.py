@@ -1,5 +1,5 @@
 """BloomConfig: BLOOM hyperparameters with upstream field names and defaults."""
-from mindformers.models.base_config import BaseConfig
+from mindformers.models.base_config import BaseConfig, check_rates
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
@@ -78,10 +78,7 @@ class BloomConfig(BaseConfig):
         if self.hidden_size % self.num_heads:
             raise ConfigError(f"BloomConfig: hidden_size {self.hidden_size} is not divisible by num_heads "
                               f"{self.num_heads}")
-        for name in ('embedding_dropout_prob', 'hidden_dropout_rate', 'attention_dropout_rate'):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-                raise ConfigError(f"BloomConfig.{name} must be a number in [0, 1), got {value!r}")
+        check_rates(self, ('embedding_dropout_prob', 'hidden_dropout_rate', 'attention_dropout_rate'))
         for name in ('compute_dtype', 'layernorm_compute_type', 'softmax_compute_type', 'param_init_type',
                      'embedding_init_type'):
             convert_mstype(getattr(self, name))

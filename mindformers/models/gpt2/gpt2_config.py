@@ -1,5 +1,5 @@
 """GPT2Config: GPT-2 hyperparameters with upstream field names and defaults."""
-from mindformers.models.base_config import BaseConfig
+from mindformers.models.base_config import BaseConfig, check_rates
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -79,10 +79,7 @@ class GPT2Config(BaseConfig):
             raise ConfigError(f"GPT2Config: seq_length {self.seq_length} is larger than max_position_embeddings "
                               f"{self.max_position_embeddings} (GPT-2 learns one embedding per position); lower "
                               f"seq_length or raise max_position_embeddings")
-        for name in ('embedding_dropout_prob', 'hidden_dropout_rate', 'attention_dropout_rate'):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
-                raise ConfigError(f"GPT2Config.{name} must be a number in [0, 1), got {value!r}")
+        check_rates(self, ('embedding_dropout_prob', 'hidden_dropout_rate', 'attention_dropout_rate'))
         if self.post_layernorm_residual:
             raise ConfigError("GPT2Config.post_layernorm_residual: True is not supported; GPT-2 is pre-norm")
         for name in ('compute_dtype', 'layernorm_compute_type', 'softmax_compute_type', 'param_init_type'):

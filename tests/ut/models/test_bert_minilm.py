@@ -96,7 +96,7 @@ def test_hidden_states_match_transformers_within_1e4(directory, real_lines):
                                 Tensor(encoded['token_type_ids'].astype(np.int32)),
                                 Tensor(encoded['attention_mask'].astype(np.int32)))
     real = encoded['attention_mask'].astype(bool)
-    # measured: 4e-6 (hidden states), 1e-6 (pooled)
+    # measured on AMD EPYC (AVX-512): 4e-6 (hidden states), 1e-6 (pooled); 25x margin for AVX2
     assert np.abs(sequence.asnumpy()[real] - expected.last_hidden_state.numpy()[real]).max() <= 1e-4
     assert np.abs(pooled.asnumpy() - expected.pooler_output.numpy()).max() <= 1e-4
 
