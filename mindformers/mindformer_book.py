@@ -53,11 +53,14 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'glm2_tiny_ptuning2': 'configs/glm2/run_glm2_tiny_ptuning2.yaml',
         'common': 'configs/gpt2/run_gpt2.yaml',
     },
-    # upstream's `common` here is BERT's txtcls YAML; BERT's txtcls data and YAMLs are not built yet, so it is GPT-2's
     'text_classification': {
+        'txtcls_bert_base_uncased': 'configs/txtcls/run_txtcls_bert_base_uncased.yaml',
+        'txtcls_bert_base_uncased_mnli': 'configs/txtcls/run_txtcls_bert_base_uncased_mnli.yaml',
+        'mindspore/txtcls_bert_base_uncased_mnli': 'configs/txtcls/run_txtcls_bert_base_uncased_mnli.yaml',
+        'txtcls_bert_tiny_uncased': 'configs/txtcls/run_txtcls_bert_tiny_uncased.yaml',
         'gpt2_txtcls': 'configs/gpt2/run_gpt2_txtcls.yaml',
         'gpt2_txtcls_tiny': 'configs/gpt2/run_gpt2_txtcls_tiny.yaml',
-        'common': 'configs/gpt2/run_gpt2_txtcls.yaml',
+        'common': 'configs/txtcls/run_txtcls_bert_base_uncased.yaml',
     },
 }
 # upstream tasks whose model families are not implemented in this build yet
@@ -79,7 +82,8 @@ _MODEL_SUPPORT_LIST = {
     'bert': ['bert_base_uncased', 'bert_tiny_uncased'],
     'tokcls': {'bert': ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener']},
     'txtcls': {'bert': ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli',
-                        'mindspore/txtcls_bert_base_uncased_mnli'], 'gpt2': ['gpt2_txtcls', 'gpt2_txtcls_tiny']},
+                        'mindspore/txtcls_bert_base_uncased_mnli', 'txtcls_bert_tiny_uncased'],
+               'gpt2': ['gpt2_txtcls', 'gpt2_txtcls_tiny']},
     'qa': {'bert': ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased']},
     't5': ['t5_small', 't5_tiny'],
     'mt5': ['t5_pegasus_base'],
@@ -103,7 +107,7 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -131,6 +135,10 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'glm': [f"{_OBS_ROOT}/glm/ice_text.model"],
     'pangualpha': [f"{_OBS_ROOT}/pangualpha/vocab.model"],
     'glm2': [f"{_OBS_ROOT}/glm2/tokenizer.model"],
+    'bert': [f"{_OBS_ROOT}/bert/vocab.txt"],
+    'txtcls': [f"{_OBS_ROOT}/txtcls/vocab.txt"],
+    'tokcls': [f"{_OBS_ROOT}/tokcls/vocab.txt"],
+    'qa': [f"{_OBS_ROOT}/qa/vocab.txt"],
 }
 
 

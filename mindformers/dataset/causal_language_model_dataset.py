@@ -45,6 +45,7 @@ class CausalLanguageModelDataset:
         shard = {'num_shards': device_num, 'shard_id': rank_id} if device_num > 1 else {}
 
         dataset, record_length = cls._open_source(config, loader_cfg, input_columns, shard)
+        record_files = getattr(dataset, 'record_files', None)
 
         batch_size = int(config.batch_size or 1)
         size = dataset.get_dataset_size()
@@ -61,6 +62,7 @@ class CausalLanguageModelDataset:
         if config.repeat and int(config.repeat) > 1:
             dataset = dataset.repeat(int(config.repeat))
         dataset.record_length = record_length
+        dataset.record_files = record_files
         # not `input_columns`: MapDataset owns that attribute; overwriting it made the last map cast every column
         dataset.model_input_columns = input_columns
         logger.info("dataset: %d records on this rank, batch_size %d -> %d steps per epoch", size, batch_size,
@@ -80,6 +82,7 @@ class CausalLanguageModelDataset:
                 dataset = ds.MindDataset(files, columns_list=input_columns, **shard, **loader_cfg.to_dict())
             except (RuntimeError, ValueError, TypeError) as err:
                 raise DatasetError(f"cannot open MindRecord {files[0]}: {str(err).strip().splitlines()[0]}") from None
+            dataset.record_files = files
             return dataset, (len(first[input_columns[0]]) if first is not None else None)
         args = loader_cfg.to_dict()
         args.update(shard)

@@ -60,3 +60,14 @@ def check_columns(path, input_columns):
         raise DatasetError(f"{path} has columns {columns} but input_columns asks for {list(input_columns)}; "
                            f"missing {missing}")
     return first
+
+
+def column_range(files, column):
+    """(min, max) of an integer column over MindRecord files, read in large batches (labels are small)."""
+    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
+    low = high = None
+    source = ds.MindDataset(list(files), columns_list=[column], shuffle=False).batch(4096)
+    for (values,) in source.create_tuple_iterator(output_numpy=True, num_epochs=1):
+        low = int(values.min()) if low is None else min(low, int(values.min()))
+        high = int(values.max()) if high is None else max(high, int(values.max()))
+    return low, high

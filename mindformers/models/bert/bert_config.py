@@ -6,7 +6,8 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
 # the names of the upstream book (mindformer_book.py) a BERT config / model answers to
 BERT_NAMES = ['bert_base_uncased', 'bert_tiny_uncased']
-TXTCLS_NAMES = ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli', 'mindspore/txtcls_bert_base_uncased_mnli']
+TXTCLS_NAMES = ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli', 'mindspore/txtcls_bert_base_uncased_mnli',
+                'txtcls_bert_tiny_uncased']
 TOKCLS_NAMES = ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener']
 QA_NAMES = ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased',
             'qa_bert_base_chinese_uncased']

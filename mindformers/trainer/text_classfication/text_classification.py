@@ -1,4 +1,5 @@
 """TextClassificationTrainer: the `text_classification` task (fine-tune a classifier, Top1 accuracy, predict)."""
+from mindformers.dataset.mindrecord_files import column_range
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
@@ -6,7 +7,8 @@ from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
 
 @MindFormerRegister.register(MindFormerModuleType.TRAINER)
 class TextClassificationTrainer(BaseTrainer):
-    """Trainer for sequence classifiers (GPT2ForSequenceClassification): rows of token ids with one label."""
+    """Trainer for sequence classifiers (BertForSequenceClassification, GPT2ForSequenceClassification): rows of
+    token ids with one label."""
     default_metric = 'Accuracy'
 
     def __init__(self, model_name=None):
@@ -23,13 +25,28 @@ class TextClassificationTrainer(BaseTrainer):
 
     @staticmethod
     def _check_record_length(dataset, network, section):
-        """Rows are whole (padded) texts: at most seq_length tokens, the positions the model has."""
+        """Rows are whole (padded) texts: at most seq_length tokens, the positions the model has; and every label
+        must be one of the model's classes (0..num_labels-1)."""
+        config = getattr(network, 'config', None)
         record_length = getattr(dataset, 'record_length', None)
-        seq_length = getattr(getattr(network, 'config', None), 'seq_length', None)
+        seq_length = getattr(config, 'seq_length', None)
         if record_length is not None and seq_length is not None and record_length > seq_length:
             raise DatasetError(f"{section} rows hold {record_length} tokens but the model's seq_length is "
-                               f"{seq_length}; re-run txtcls_dataset_to_mindrecord.py with --max_length {seq_length} "
-                               f"or set model.model_config.seq_length {record_length}")
+                               f"{seq_length}; re-run the txtcls data tool with a length of {seq_length} "
+                               f"(--max_length / --max_seq_length) or set model.model_config.seq_length "
+                               f"{record_length}")
+        files = getattr(dataset, 'record_files', None)
+        columns = getattr(dataset, 'model_input_columns', None) or []
+        label_column = next((c for c in ('label_ids', 'labels') if c in columns), None)
+        num_labels = getattr(config, 'num_labels', None)
+        if not files or label_column is None or not num_labels:
+            return
+        low, high = column_range(files, label_column)
+        if low is not None and (low < 0 or high >= num_labels):
+            bad = high if high >= num_labels else low
+            raise DatasetError(f"{section} data has label {bad} in column '{label_column}' but the model has "
+                               f"num_labels {num_labels} (ids 0..{num_labels - 1}); set "
+                               f"model.model_config.num_labels to the number of classes in the data")
 
     def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
         """Classify a string, a list of strings, or a .txt file (one text per line) through the

@@ -73,8 +73,10 @@ def test_dataset_label_names_must_match_the_model(parts):
     classifier = pipeline('text_classification', model=model, tokenizer=tokenizer)
     with pytest.raises(ConfigError, match="dataset 'sst_2' has 2 labels but the model predicts 3"):
         classifier(TEXTS[0], dataset='sst_2')
-    with pytest.raises(ConfigError, match="unknown dataset 'mnli'"):
-        classifier(TEXTS[0], dataset='mnli')
+    with pytest.raises(ConfigError, match="unknown dataset 'qnli'"):
+        classifier(TEXTS[0], dataset='qnli')
+    names = sorted(item['label'] for item in classifier(TEXTS[0], dataset='mnli')[0])   # 3 classes: MNLI's names
+    assert names == ['contradiction', 'entailment', 'neutral']
     with pytest.raises(ConfigError, match=r"unknown arguments \['max_new_tokens'\]"):
         classifier(TEXTS[0], max_new_tokens=3)
 

@@ -1,0 +1,1 @@
+"""BERT data tools: text classification, token classification (CLUENER) and question answering (SQuAD)."""

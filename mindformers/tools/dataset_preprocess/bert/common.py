@@ -1,0 +1,42 @@
+"""What the BERT data tools share: the tokenizer arguments, boolean flags and writing rows to MindRecord."""
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.logger import logger
+
+
+def add_bert_tokenizer_args(parser, default_name='bert_base_uncased', lower_case='True'):
+    """--vocab_file / --tokenizer_type / --do_lower_case of the BERT data tools."""
+    parser.add_argument('--vocab_file', type=str, default=None,
+                        help='the WordPiece vocab.txt (else the one cached for --tokenizer_type)')
+    parser.add_argument('--tokenizer_type', type=str, default=default_name,
+                        help='model name whose cached vocabulary is used when --vocab_file is not given')
+    parser.add_argument('--do_lower_case', type=str, default=lower_case,
+                        help='lower-case and strip accents (True for uncased vocabularies)')
+
+
+def parse_bool(name, value):
+    if str(value).lower() in ('true', '1', 'yes'):
+        return True
+    if str(value).lower() in ('false', '0', 'no'):
+        return False
+    raise ConfigError(f"{name} must be True or False, got '{value}'")
+
+
+def bert_tokenizer(args):
+    """The BertTokenizer of --vocab_file, else of the files cached for --tokenizer_type."""
+    from mindformers.models.bert.bert_tokenizer import BertTokenizer  # pylint: disable=import-outside-toplevel
+    lower = parse_bool('--do_lower_case', args.do_lower_case)
+    if args.vocab_file:
+        return BertTokenizer(vocab_file=args.vocab_file, do_lower_case=lower)
+    from mindformers.auto_class import AutoTokenizer  # pylint: disable=import-outside-toplevel
+    folder = AutoTokenizer.named_vocab_folder(args.tokenizer_type, BertTokenizer)
+    return BertTokenizer.from_pretrained(folder, do_lower_case=lower)
+
+
+def write_mindrecord(output_file, rows, schema, description):
+    """All rows into one MindRecord file; rows are built (and checked) before anything is written."""
+    from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
+    writer = FileWriter(file_name=output_file, shard_num=1)
+    writer.add_schema(schema, description)
+    writer.write_raw_data(rows)
+    writer.commit()
+    logger.info("Wrote %d total instances (%s) to %s", len(rows), ', '.join(schema), output_file)
