@@ -138,3 +138,22 @@ def pytest_collection_modifyitems(items):
         name = os.path.basename(str(item.fspath))
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
     items.sort(key=rank)   # stable: a file's tests keep their order
+
+
+def read_records(path):
+    """Every row of a MindRecord file, in file order, as dicts of NumPy arrays."""
+    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
+    return list(ds.MindDataset(str(path), shuffle=False).create_dict_iterator(output_numpy=True))
+
+
+def model_from_yaml(yaml_path, checkpoint):
+    """The YAML's model with `checkpoint` loaded, in PYNATIVE_MODE and eval mode (the caller restores the mode)."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from mindformers.models.build_model import build_network  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.register import MindFormerConfig  # pylint: disable=import-outside-toplevel
+    config = MindFormerConfig(yaml_path)
+    config.model.model_config.checkpoint_name_or_path = str(checkpoint)
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    model = build_network(config.model)
+    model.set_train(False)
+    return model

@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED, losses, run_cli, run_script
+from conftest import ROOT, SHARED, losses, model_from_yaml, read_records, run_cli, run_script
 
 TOOL = os.path.join(ROOT, 'mindformers', 'tools', 'dataset_preprocess', 'bert', 'txtcls_dataset_to_mindrecord.py')
 YAML = os.path.join(ROOT, 'configs', 'txtcls', 'run_txtcls_bert_tiny_uncased.yaml')
@@ -53,23 +53,6 @@ def fixture_work(tmp_path_factory):
     return work
 
 
-def records(path):
-    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
-    return list(ds.MindDataset(str(path), shuffle=False).create_dict_iterator(output_numpy=True))
-
-
-def model_from(checkpoint):
-    import mindspore as ms  # pylint: disable=import-outside-toplevel
-    from mindformers.models.build_model import build_network  # pylint: disable=import-outside-toplevel
-    from mindformers.tools.register import MindFormerConfig  # pylint: disable=import-outside-toplevel
-    config = MindFormerConfig(YAML)
-    config.model.model_config.checkpoint_name_or_path = str(checkpoint)
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    model = build_network(config.model)
-    model.set_train(False)
-    return model
-
-
 @pytest.fixture(name='trained', scope='module')
 def fixture_trained(work):
     result = run_cli(['--config', YAML, '--run_mode', 'train', '--train_dataset_dir', work / 'train.mindrecord',
@@ -82,7 +65,7 @@ def fixture_trained(work):
 def test_tool_rows_are_bert_inputs_with_one_label(work):
     from mindformers import BertTokenizer  # pylint: disable=import-outside-toplevel
     tokenizer = BertTokenizer(vocab_file=VOCAB)
-    rows = records(work / 'train.mindrecord')
+    rows = read_records(work / 'train.mindrecord')
     assert len(rows) == 800 and sorted(rows[0]) == ['input_ids', 'input_mask', 'label_ids', 'segment_ids']
     first = (work / 'train.tsv').read_text(encoding='utf-8').splitlines()[1].split('\t')[0]
     expected = tokenizer(first, max_length=128, padding='max_length', truncation=True)
@@ -108,8 +91,8 @@ def test_eval_accuracy_on_held_out_paragraphs_is_that_of_the_checkpoint(work, tr
     logged = float(re.findall(r"Top1 Accuracy = ([0-9.]+)", result.stdout + result.stderr)[-1])
     previous = ms.get_context('mode')
     try:
-        model = model_from(checkpoint)
-        rows = records(work / 'dev.mindrecord')
+        model = model_from_yaml(YAML, checkpoint)
+        rows = read_records(work / 'dev.mindrecord')
         columns = [ms.Tensor(np.stack([r[c] for r in rows]).astype(np.int32))
                    for c in ('input_ids', 'input_mask', 'segment_ids')]
         logits = model(*columns).asnumpy()
@@ -134,7 +117,7 @@ def test_predict_writes_the_pipeline_scores_of_the_checkpoint(work, trained):
     written = ast.literal_eval((work / 'text_classification_result.txt').read_text(encoding='utf-8'))
     previous = ms.get_context('mode')
     try:
-        classifier = pipeline('text_classification', model=model_from(checkpoint),
+        classifier = pipeline('text_classification', model=model_from_yaml(YAML, checkpoint),
                               tokenizer=BertTokenizer(vocab_file=VOCAB))
         expected = classifier(PROBE)
     finally:

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED, losses, run_cli, run_script
+from conftest import ROOT, SHARED, losses, model_from_yaml, read_records, run_cli, run_script
 
 TOOL = os.path.join(ROOT, 'mindformers', 'tools', 'dataset_preprocess', 'gpt2', 'txtcls_dataset_to_mindrecord.py')
 YAML = os.path.join(ROOT, 'configs', 'gpt2', 'run_gpt2_txtcls_tiny.yaml')
@@ -46,23 +46,6 @@ def fixture_work(tmp_path_factory):
     return work
 
 
-def records(path):
-    import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
-    return list(ds.MindDataset(str(path), shuffle=False).create_dict_iterator(output_numpy=True))
-
-
-def model_from(checkpoint):
-    import mindspore as ms  # pylint: disable=import-outside-toplevel
-    from mindformers.models.build_model import build_network  # pylint: disable=import-outside-toplevel
-    from mindformers.tools.register import MindFormerConfig  # pylint: disable=import-outside-toplevel
-    config = MindFormerConfig(YAML)
-    config.model.model_config.checkpoint_name_or_path = str(checkpoint)
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    model = build_network(config.model)
-    model.set_train(False)
-    return model
-
-
 @pytest.fixture(name='trained', scope='module')
 def fixture_trained(work):
     result = run_cli(['--config', YAML, '--run_mode', 'train', '--train_dataset_dir', work / 'train.mindrecord'],
@@ -73,7 +56,7 @@ def fixture_trained(work):
 
 
 def test_tool_writes_padded_int64_rows_with_one_label(work):
-    rows = records(work / 'train.mindrecord')
+    rows = read_records(work / 'train.mindrecord')
     assert len(rows) == 1200 and sorted(rows[0]) == ['attention_mask', 'input_ids', 'labels']
     for row in rows:
         ids, mask = row['input_ids'], row['attention_mask']
@@ -100,8 +83,8 @@ def test_eval_logs_the_top1_accuracy_of_the_checkpoint(work, trained):
     logged = float(re.findall(r"Top1 Accuracy = ([0-9.]+)", result.stdout + result.stderr)[-1])
     previous = ms.get_context('mode')
     try:
-        model = model_from(checkpoint)
-        rows = records(work / 'dev.mindrecord')
+        model = model_from_yaml(YAML, checkpoint)
+        rows = read_records(work / 'dev.mindrecord')
         ids = np.stack([r['input_ids'] for r in rows]).astype(np.int32)
         mask = np.stack([r['attention_mask'] for r in rows]).astype(np.int32)
         logits = model(ms.Tensor(ids), ms.Tensor(mask)).asnumpy()
@@ -126,7 +109,7 @@ def test_predict_writes_the_pipeline_scores_of_the_checkpoint(work, trained):
     written = ast.literal_eval((work / 'text_classification_result.txt').read_text(encoding='utf-8'))
     previous = ms.get_context('mode')
     try:
-        classifier = pipeline('text_classification', model=model_from(checkpoint),
+        classifier = pipeline('text_classification', model=model_from_yaml(YAML, checkpoint),
                               tokenizer=GPT2Tokenizer.from_pretrained(GPT2_VOCAB))
         expected = classifier(PROBE)
     finally:

@@ -121,3 +121,12 @@ def positive_int(name):
             raise ConfigError(f"{name} must be a positive integer, got '{value}'")
         return number
     return parse
+
+
+def parse_bool(name, value):
+    """A True/False command-line flag ('true', '1', 'yes' / 'false', '0', 'no'); anything else is a ConfigError."""
+    if str(value).lower() in ('true', '1', 'yes'):
+        return True
+    if str(value).lower() in ('false', '0', 'no'):
+        return False
+    raise ConfigError(f"{name} must be True or False, got '{value}'")

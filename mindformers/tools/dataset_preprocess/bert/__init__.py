@@ -1,1 +1,1 @@
-"""BERT data tools: text classification, token classification (CLUENER) and question answering (SQuAD)."""
+"""BERT data tools (text classification so far)."""

@@ -1,5 +1,5 @@
-"""What the BERT data tools share: the tokenizer arguments, boolean flags and writing rows to MindRecord."""
-from mindformers.tools.errors import ConfigError
+"""What the BERT data tools share: the tokenizer arguments and writing rows to MindRecord."""
+from mindformers.tools.dataset_preprocess.common import parse_bool
 from mindformers.tools.logger import logger
 
 
@@ -11,14 +11,6 @@ def add_bert_tokenizer_args(parser, default_name='bert_base_uncased', lower_case
                         help='model name whose cached vocabulary is used when --vocab_file is not given')
     parser.add_argument('--do_lower_case', type=str, default=lower_case,
                         help='lower-case and strip accents (True for uncased vocabularies)')
-
-
-def parse_bool(name, value):
-    if str(value).lower() in ('true', '1', 'yes'):
-        return True
-    if str(value).lower() in ('false', '0', 'no'):
-        return False
-    raise ConfigError(f"{name} must be True or False, got '{value}'")
 
 
 def bert_tokenizer(args):

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
 from mindformers.tools.dataset_preprocess.common import (add_gpt2_tokenizer_args, check_output_file, data_columns,
-                                                         gpt2_tokenizer, positive_int, read_text)
+                                                         gpt2_tokenizer, parse_bool, positive_int, read_text)
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 
@@ -106,16 +106,6 @@ def encode_examples(tokenizer, examples, max_length):
     return rows
 
 
-def _bool(name):
-    def parse(value):
-        if str(value).lower() in ('true', '1', 'yes'):
-            return True
-        if str(value).lower() in ('false', '0', 'no'):
-            return False
-        raise ConfigError(f"{name} must be True or False, got '{value}'")
-    return parse
-
-
 def main(argv=None):
     parser = OneLineArgumentParser(prog='txtcls_dataset_to_mindrecord.py',
                                    description='Tokenize a text classification dataset into GPT-2 MindRecord rows.')
@@ -128,7 +118,7 @@ def main(argv=None):
     add_gpt2_tokenizer_args(parser)
     args = parser.parse_args(argv)
     max_length = positive_int('--max_length')(args.max_length)
-    header = _bool('--header')(args.header)
+    header = parse_bool('--header', args.header)
     columns = data_columns(args.data_columns, COLUMNS)
     check_output_file(args.output_file, 1)
     examples = read_examples(args.dataset_name, read_text(args.input_file), header)
