@@ -10,9 +10,11 @@ from mindformers.models import *  # noqa: F401,F403
 from mindformers.generation import GenerationConfig, TextStreamer, TextIteratorStreamer, GenerateOutput
 from mindformers.wrapper import MFTrainOneStepCell, build_wrapper
 from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, ParallelContextConfig,
-                                 CausalLanguageModelingTrainer, TextClassificationTrainer, build_trainer)
+                                 CausalLanguageModelingTrainer, TextClassificationTrainer, TokenClassificationTrainer,
+                                 build_trainer)
 from mindformers.mindformer_book import MindFormerBook
 from mindformers.auto_class import AutoConfig, AutoModel, AutoTokenizer, AutoProcessor
-from mindformers.pipeline import pipeline, TextGenerationPipeline, TextClassificationPipeline, FillMaskPipeline
+from mindformers.pipeline import (pipeline, TextGenerationPipeline, TextClassificationPipeline, FillMaskPipeline,
+                                 TokenClassificationPipeline)
 from mindformers.run_check import run_check
 from mindformers.pet import LoraConfig, get_pet_model

@@ -62,12 +62,18 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'gpt2_txtcls_tiny': 'configs/gpt2/run_gpt2_txtcls_tiny.yaml',
         'common': 'configs/txtcls/run_txtcls_bert_base_uncased.yaml',
     },
+    'token_classification': {
+        'tokcls_bert_base_chinese': 'configs/tokcls/run_tokcls_bert_base_chinese.yaml',
+        'tokcls_bert_base_chinese_cluener': 'configs/tokcls/run_tokcls_bert_base_chinese_cluener.yaml',
+        'mindspore/tokcls_bert_base_chinese_cluener': 'configs/tokcls/run_tokcls_bert_base_chinese_cluener.yaml',
+        'tokcls_bert_tiny_chinese': 'configs/tokcls/run_tokcls_bert_tiny_chinese.yaml',
+        'common': 'configs/tokcls/run_tokcls_bert_base_chinese.yaml',
+    },
 }
 # upstream tasks whose model families are not implemented in this build yet
 _PLANNED_TASKS = ('masked_image_modeling', 'image_classification', 'fill_mask',
                   'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
-                  'image_to_text_generation', 'translation', 'token_classification',
-                  'question_answering', 'segment_anything', 'multi_modal_to_text_generation')
+                  'image_to_text_generation', 'translation', 'question_answering', 'segment_anything', 'multi_modal_to_text_generation')
 
 # upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
 # the other rows are kept so that a user asking for them gets "not available yet" instead of "unknown name"
@@ -80,7 +86,8 @@ _MODEL_SUPPORT_LIST = {
     'vit': ['vit_base_p16', 'mindspore/vit_base_p16', 'vit_g_p16'],
     'swin': ['swin_base_p4w7', 'mindspore/swin_base_p4w7'],
     'bert': ['bert_base_uncased', 'bert_tiny_uncased'],
-    'tokcls': {'bert': ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener']},
+    'tokcls': {'bert': ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener',
+                        'mindspore/tokcls_bert_base_chinese_cluener', 'tokcls_bert_tiny_chinese']},
     'txtcls': {'bert': ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli',
                         'mindspore/txtcls_bert_base_uncased_mnli', 'txtcls_bert_tiny_uncased'],
                'gpt2': ['gpt2_txtcls', 'gpt2_txtcls_tiny']},
@@ -107,7 +114,7 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',

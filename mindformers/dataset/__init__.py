@@ -1,10 +1,13 @@
 """Datasets and loaders."""
 from .causal_language_model_dataset import CausalLanguageModelDataset
 from .text_classification_dataset import TextClassificationDataset
+from .token_classification_dataset import TokenClassificationDataset
 from .keyword_gen_dataset import KeyWordGenDataset
-from .dataloader import ADGenDataLoader
+from .dataloader import ADGenDataLoader, CLUENERDataLoader
+from .transforms import TokenizeWithLabel, LabelPadding
 from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
 
-__all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'KeyWordGenDataset', 'ADGenDataLoader',
+__all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClassificationDataset',
+           'KeyWordGenDataset', 'ADGenDataLoader', 'CLUENERDataLoader', 'TokenizeWithLabel', 'LabelPadding',
            'build_dataset', 'build_dataset_loader']

@@ -1,4 +1,4 @@
-"""Class names of the text classification datasets the txtcls data tools read, by label id."""
+"""Label names by id: the text classification datasets the txtcls data tools read, and CLUENER's BIOS tags."""
 
 labels = {
     'cola': ['unacceptable', 'acceptable'],
@@ -7,3 +7,9 @@ labels = {
     'ag_news': ['World', 'Sports', 'Business', 'Sci/Tech'],
     'mnli': ['contradiction', 'entailment', 'neutral'],   # BERT's MNLI processor order
 }
+
+# CLUENER2020's ten entity types; token classification labels are BIOS tags of them, by id:
+# 0 'O', 1-10 'B-<type>', 11-20 'I-<type>', 21-30 'S-<type>' (31 labels, upstream's order)
+cluener_types = ['address', 'book', 'company', 'game', 'government', 'movie', 'name', 'organization', 'position',
+                 'scene']
+cluener_labels = ['O'] + [f'{tag}-{kind}' for tag in ('B', 'I', 'S') for kind in cluener_types]

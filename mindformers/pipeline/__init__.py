@@ -3,6 +3,8 @@ from .base_pipeline import BasePipeline
 from .text_generation_pipeline import TextGenerationPipeline
 from .text_classification_pipeline import TextClassificationPipeline
 from .fill_mask_pipeline import FillMaskPipeline
+from .token_classification_pipeline import TokenClassificationPipeline
 from .pipeline import pipeline
 
-__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline']
+__all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline',
+           'TokenClassificationPipeline']

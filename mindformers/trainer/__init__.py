@@ -6,6 +6,7 @@ from .base_trainer import BaseTrainer
 from .build_trainer import build_trainer
 from .causal_language_modeling import CausalLanguageModelingTrainer
 from .text_classfication import TextClassificationTrainer
+from .token_classification import TokenClassificationTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
-           'CausalLanguageModelingTrainer', 'TextClassificationTrainer']
+           'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer']

@@ -1,6 +1,7 @@
 """Metrics."""
 from .metric import PerplexityMetric, PromptAccMetric
 from .text_generation_metrics import ADGENMetric, EmF1Metric
+from .token_classification_metrics import EntityScore
 from .build_metric import build_metric
 
-__all__ = ['PerplexityMetric', 'PromptAccMetric', 'ADGENMetric', 'EmF1Metric', 'build_metric']
+__all__ = ['PerplexityMetric', 'PromptAccMetric', 'ADGENMetric', 'EmF1Metric', 'EntityScore', 'build_metric']

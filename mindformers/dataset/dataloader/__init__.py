@@ -1,5 +1,6 @@
 """Dataset loaders."""
 from .build_dataloader import build_dataset_loader
 from .adgen_dataloader import ADGenDataLoader
+from .cluener_dataloader import CLUENERDataLoader
 
-__all__ = ['build_dataset_loader', 'ADGenDataLoader']
+__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader']

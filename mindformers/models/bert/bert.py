@@ -242,7 +242,7 @@ class BertForMultipleChoice(BertForSequenceClassification):
 class BertForTokenClassification(_BertTaskModel):
     """Each token's hidden state -> dropout -> `classifier` (num_labels). Train: cross entropy over the real
     tokens (input_mask 1) whose label is not -100. Eval: logits (b, s, num_labels); with labels,
-    (logits, labels)."""
+    (logits, labels with -100 on padding) for EntityScore."""
     _support_list = TOKCLS_NAMES
     checkpoint_optional_keys = ('classifier.',)
 
@@ -260,12 +260,13 @@ class BertForTokenClassification(_BertTaskModel):
         logits = ops.cast(self.classifier(sequence_output), ms.float32)
         if label_ids is None:
             return logits
+        label_ids = ops.cast(label_ids, ms.int32)
+        if input_mask is not None:   # padding is never a token: scored as ignored (-100) in both loss and metric
+            label_ids = ops.select(ops.cast(input_mask, ms.bool_), label_ids, ops.full_like(label_ids, IGNORE_INDEX))
         if not self.training:
             return logits, label_ids
         keep = ops.cast(ops.not_equal(label_ids, IGNORE_INDEX), ms.float32)
-        if input_mask is not None:
-            keep = keep * ops.cast(input_mask, ms.float32)
-        return _masked_mean_ce(self.loss, logits, ops.cast(label_ids, ms.int32), keep)
+        return _masked_mean_ce(self.loss, logits, label_ids, keep)
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)

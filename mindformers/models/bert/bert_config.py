@@ -8,7 +8,8 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 BERT_NAMES = ['bert_base_uncased', 'bert_tiny_uncased']
 TXTCLS_NAMES = ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli', 'mindspore/txtcls_bert_base_uncased_mnli',
                 'txtcls_bert_tiny_uncased']
-TOKCLS_NAMES = ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener']
+TOKCLS_NAMES = ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener',
+                'mindspore/tokcls_bert_base_chinese_cluener', 'tokcls_bert_tiny_chinese']
 QA_NAMES = ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased',
             'qa_bert_base_chinese_uncased']
 _DTYPE_FIELDS = ('dtype', 'layernorm_dtype', 'softmax_dtype', 'compute_dtype')

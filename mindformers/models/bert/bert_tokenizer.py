@@ -153,8 +153,9 @@ class BertTokenizer(PreTrainedTokenizer):
 
     def __init__(self, vocab_file=None, do_lower_case=True, do_basic_tokenize=True, never_split=None,
                  unk_token='[UNK]', sep_token='[SEP]', pad_token='[PAD]', cls_token='[CLS]', mask_token='[MASK]',
-                 tokenize_chinese_chars=True, strip_accents=None, **kwargs):
+                 tokenize_chinese_chars=True, strip_accents=None, is_tokenize_char=False, **kwargs):
         self.vocab = load_vocab(vocab_file)
+        self.is_tokenize_char = bool(is_tokenize_char)
         self.ids_to_tokens = {index: token for token, index in self.vocab.items()}
         self.vocab_file = vocab_file
         self.do_lower_case = do_lower_case
@@ -165,7 +166,7 @@ class BertTokenizer(PreTrainedTokenizer):
         super().__init__(unk_token=unk_token, sep_token=sep_token, pad_token=pad_token, cls_token=cls_token,
                          mask_token=mask_token, do_lower_case=do_lower_case, do_basic_tokenize=do_basic_tokenize,
                          never_split=never_split, tokenize_chinese_chars=tokenize_chinese_chars,
-                         strip_accents=strip_accents, **kwargs)
+                         strip_accents=strip_accents, is_tokenize_char=self.is_tokenize_char, **kwargs)
         for name in ('unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'):
             token = getattr(self, name)
             if token not in self.vocab:
@@ -182,6 +183,8 @@ class BertTokenizer(PreTrainedTokenizer):
         return dict(self.vocab, **self.added_tokens_encoder)
 
     def _tokenize(self, text):
+        if self.is_tokenize_char:
+            return [self._char_token(char) for char in text]
         words = self.basic_tokenizer.tokenize(text) if self.do_basic_tokenize else text.split()
         tokens = []
         for word in words:
@@ -190,6 +193,16 @@ class BertTokenizer(PreTrainedTokenizer):
             else:
                 tokens.extend(self.wordpiece_tokenizer.tokenize(word))
         return tokens
+
+    def _char_token(self, char):
+        """`is_tokenize_char`: every character is one token (the token classification YAMLs label characters), the
+        character itself when the vocabulary has it, else its lower-cased form under do_lower_case, else [UNK]
+        (whitespace too, so that token i + 1 is always character i)."""
+        if char in self.vocab:
+            return char
+        if self.do_lower_case and char.lower() in self.vocab:
+            return char.lower()
+        return str(self.unk_token)
 
     def _convert_token_to_id(self, token):
         return self.vocab.get(token, self.vocab[str(self.unk_token)])

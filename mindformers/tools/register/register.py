@@ -129,9 +129,11 @@ class MindFormerRegister:
 
 
 def _prefixed_error(err, class_name):
-    """`type(err)("<class_name>: <err>")`, or None when that exception type needs other constructor arguments."""
+    """`type(err)("<class_name>: <err>")` (the message as it is when it already names the class), or None when
+    that exception type needs other constructor arguments."""
+    message = str(err)
     try:
-        return type(err)(f"{class_name}: {err}")
+        return type(err)(message if message.startswith(f"{class_name}:") else f"{class_name}: {message}")
     except TypeError:
         return None
 

@@ -10,6 +10,7 @@ class TextClassificationTrainer(BaseTrainer):
     """Trainer for sequence classifiers (BertForSequenceClassification, GPT2ForSequenceClassification): rows of
     token ids with one label."""
     default_metric = 'Accuracy'
+    lowest_label = 0   # token classification rows may also hold -100 (ignored positions)
 
     def __init__(self, model_name=None):
         super().__init__('text_classification', model_name)
@@ -23,8 +24,7 @@ class TextClassificationTrainer(BaseTrainer):
         kwargs.setdefault('metric_name', 'Top1 Accuracy')
         return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
-    @staticmethod
-    def _check_record_length(dataset, network, section):
+    def _check_record_length(self, dataset, network, section):
         """Rows are whole (padded) texts: at most seq_length tokens, the positions the model has; and every label
         must be one of the model's classes (0..num_labels-1)."""
         config = getattr(network, 'config', None)
@@ -35,14 +35,18 @@ class TextClassificationTrainer(BaseTrainer):
                                f"{seq_length}; re-run the txtcls data tool with a length of {seq_length} "
                                f"(--max_length / --max_seq_length) or set model.model_config.seq_length "
                                f"{record_length}")
+        num_labels = getattr(config, 'num_labels', None)
+        label_count = getattr(dataset, 'label_count', None)   # labels a text loader can produce
+        if num_labels and label_count and label_count > num_labels:
+            raise DatasetError(f"{section} data has {label_count} labels but the model has num_labels {num_labels}; "
+                               f"set model.model_config.num_labels {label_count}")
         files = getattr(dataset, 'record_files', None)
         columns = getattr(dataset, 'model_input_columns', None) or []
-        label_column = next((c for c in ('label_ids', 'labels') if c in columns), None)
-        num_labels = getattr(config, 'num_labels', None)
+        label_column = next((c for c in ('label_ids', 'labels', 'label_id') if c in columns), None)
         if not files or label_column is None or not num_labels:
             return
         low, high = column_range(files, label_column)
-        if low is not None and (low < 0 or high >= num_labels):
+        if low is not None and (low < self.lowest_label or high >= num_labels):
             bad = high if high >= num_labels else low
             raise DatasetError(f"{section} data has label {bad} in column '{label_column}' but the model has "
                                f"num_labels {num_labels} (ids 0..{num_labels - 1}); set "

@@ -39,6 +39,8 @@ class Fails:
             raise ValueError("size must be positive")
         if kind == 'config':
             raise ConfigError("bad size")
+        if kind == 'named':
+            raise ConfigError("Fails: already names itself")
         raise TwoArgError(7, "two-argument failure")
 
 
@@ -168,6 +170,8 @@ def test_constructor_error_keeps_its_type_and_gets_the_class_name_prefix():
         MindFormerRegister.get_instance_from_cfg({'type': 'Fails'}, TEST_TYPE)
     with pytest.raises(ConfigError, match=r'^Fails: bad size$'):
         MindFormerRegister.get_instance_from_cfg({'type': 'Fails', 'kind': 'config'}, TEST_TYPE)
+    with pytest.raises(ConfigError, match=r'^Fails: already names itself$'):   # not "Fails: Fails: ..."
+        MindFormerRegister.get_instance_from_cfg({'type': 'Fails', 'kind': 'named'}, TEST_TYPE)
 
 
 def test_constructor_error_with_multi_argument_exception_is_not_masked():

@@ -13,15 +13,16 @@ def add_bert_tokenizer_args(parser, default_name='bert_base_uncased', lower_case
                         help='lower-case and strip accents (True for uncased vocabularies)')
 
 
-def bert_tokenizer(args):
-    """The BertTokenizer of --vocab_file, else of the files cached for --tokenizer_type."""
+def bert_tokenizer(args, **options):
+    """The BertTokenizer of --vocab_file, else of the files cached for --tokenizer_type (`options` such as
+    is_tokenize_char=True go to the tokenizer)."""
     from mindformers.models.bert.bert_tokenizer import BertTokenizer  # pylint: disable=import-outside-toplevel
     lower = parse_bool('--do_lower_case', args.do_lower_case)
     if args.vocab_file:
-        return BertTokenizer(vocab_file=args.vocab_file, do_lower_case=lower)
+        return BertTokenizer(vocab_file=args.vocab_file, do_lower_case=lower, **options)
     from mindformers.auto_class import AutoTokenizer  # pylint: disable=import-outside-toplevel
     folder = AutoTokenizer.named_vocab_folder(args.tokenizer_type, BertTokenizer)
-    return BertTokenizer.from_pretrained(folder, do_lower_case=lower)
+    return BertTokenizer.from_pretrained(folder, do_lower_case=lower, **options)
 
 
 def write_mindrecord(output_file, rows, schema, description):

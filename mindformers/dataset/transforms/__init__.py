@@ -1,0 +1,4 @@
+"""Per-row transforms that dataset YAML sections name by `type` (module type `transforms`)."""
+from .text_transforms import TokenizeWithLabel, LabelPadding, build_transforms
+
+__all__ = ['TokenizeWithLabel', 'LabelPadding', 'build_transforms']

@@ -1,0 +1,64 @@
+"""Text transforms of the token classification datasets: characters -> BERT inputs, and their labels aligned."""
+import numpy as np
+
+from mindformers.tools.errors import DatasetError
+from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
+from mindformers.tools.register.register import build_from_registry
+
+__all__ = ['TokenizeWithLabel', 'LabelPadding', 'build_transforms']
+
+
+def _as_str(value):
+    if isinstance(value, np.ndarray):
+        value = value.item()
+    return value.decode('utf-8') if isinstance(value, bytes) else str(value)
+
+
+def build_transforms(config=None, default_args=None):
+    return build_from_registry(config, default_args, MindFormerModuleType.TRANSFORMS)
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRANSFORMS)
+class TokenizeWithLabel:
+    """(text, label ids) -> (input_ids, token_type_ids, attention_mask, label ids unchanged), int32.
+
+    The text becomes `[CLS] c1 c2 ... [SEP]` cut to `max_length` and padded to it (padding='max_length'). The labels
+    name characters, so the tokenizer must give one token per character (BertTokenizer with is_tokenize_char: True);
+    any other split is a DatasetError, never a silent misalignment.
+    """
+
+    def __init__(self, tokenizer, max_length=128, padding='max_length'):
+        if tokenizer is None:
+            raise DatasetError("TokenizeWithLabel needs the dataset section's tokenizer")
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 3:
+            raise DatasetError(f"TokenizeWithLabel: max_length must be an integer >= 3, got {max_length!r}")
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.padding = padding
+
+    def __call__(self, text, label_id):
+        text = _as_str(text)
+        if len(self.tokenizer.tokenize(text)) != len(text):
+            raise DatasetError("token classification labels characters, but the tokenizer does not give one token "
+                               f"per character of {text[:40]!r}; set is_tokenize_char: True in the tokenizer section")
+        encoded = self.tokenizer(text, max_length=self.max_length, padding=self.padding, truncation=True)
+        return (np.array(encoded['input_ids'], np.int32), np.array(encoded['token_type_ids'], np.int32),
+                np.array(encoded['attention_mask'], np.int32), np.asarray(label_id, np.int32))
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRANSFORMS)
+class LabelPadding:
+    """Character labels -> one label per position of TokenizeWithLabel's row: `padding_value` for [CLS], the labels
+    of the characters that fit (max_length - 2), then `padding_value` for [SEP] and the padding (int32)."""
+
+    def __init__(self, max_length=128, padding_value=0):
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 3:
+            raise DatasetError(f"LabelPadding: max_length must be an integer >= 3, got {max_length!r}")
+        self.max_length = max_length
+        self.padding_value = int(padding_value)
+
+    def __call__(self, label_id):
+        labels = np.asarray(label_id, np.int64).reshape(-1)[:self.max_length - 2]
+        row = np.full(self.max_length, self.padding_value, np.int32)
+        row[1:1 + len(labels)] = labels
+        return row

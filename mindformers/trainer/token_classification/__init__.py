@@ -1,0 +1,4 @@
+"""token_classification task trainer."""
+from .token_classification import TokenClassificationTrainer
+
+__all__ = ['TokenClassificationTrainer']

@@ -1,0 +1,41 @@
+"""TokenClassificationTrainer: the `token_classification` task (tag entities in text, EntityScore, predict)."""
+from mindformers.dataset.labels import cluener_labels
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
+from mindformers.trainer.text_classfication.text_classification import TextClassificationTrainer
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRAINER)
+class TokenClassificationTrainer(TextClassificationTrainer):
+    """Trainer for BertForTokenClassification: texts with a BIOS label per character (CLUENER), span
+    precision / recall / F1 (EntityScore) in eval, entity groups in predict. Labels outside the model's
+    num_labels stop train and eval with one line, as for text classification."""
+    default_metric = 'EntityScore'
+    lowest_label = -100
+
+    def __init__(self, model_name=None):
+        BaseTrainer.__init__(self, 'token_classification', model_name)  # pylint: disable=non-parent-init-called
+
+    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
+        kwargs.setdefault('metric_name', 'Entity Metric')
+        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
+
+    def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
+        """Tag a string, a list of strings, or a .txt file (one text per line) through the token_classification
+        pipeline: one list of `{entity_group, start, end, score, word}` per text, written to `save_file`
+        (default token_classification_result.txt). Tag names are CLUENER's unless `id2label` is given."""
+        from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
+        texts = read_predict_inputs(input_data if input_data is not None else config.input_data)
+        if tokenizer is None:
+            tokenizer = self.build_task_tokenizer(config)
+        if network is None:
+            network = self.create_network(config)
+        if config.load_checkpoint:
+            self.load_weights(config, network)
+        network.set_train(False)
+        tagger = pipeline('token_classification', model=network, tokenizer=tokenizer,
+                          id2label=kwargs.get('id2label') or cluener_labels, max_length=network.config.seq_length,
+                          padding='max_length')
+        results = tagger(texts, batch_size=int(batch_size or config.predict_batch_size or 1))
+        self.save_predict_results(config, results)
+        return results
