@@ -15,6 +15,18 @@ from mindformers.tools.utils import get_real_rank, get_real_group_size
 _RECORD_LOADERS = ('MindDataset',)
 
 
+def section_tokenizer(config, owner, example):
+    """The tokenizer of a dataset section (`tokenizer:` config or instance) for datasets that tokenize on the fly."""
+    from mindformers.models.base_tokenizer import PreTrainedTokenizer  # pylint: disable=import-outside-toplevel
+    from mindformers.models.build_tokenizer import build_tokenizer  # pylint: disable=import-outside-toplevel
+    tokenizer = config.tokenizer
+    if tokenizer is None:
+        raise DatasetError(f"{owner}: the dataset section has no `tokenizer` (e.g. {example})")
+    if not isinstance(tokenizer, PreTrainedTokenizer):
+        tokenizer = build_tokenizer(tokenizer.to_dict() if hasattr(tokenizer, 'to_dict') else dict(tokenizer))
+    return tokenizer
+
+
 @MindFormerRegister.register(MindFormerModuleType.DATASET)
 class CausalLanguageModelDataset:
     """A factory: constructing it returns a batched MindSpore dataset, as upstream's datasets do.

@@ -2,10 +2,9 @@
 evaluation rows (padded prompt + padded answer), tokenized on the fly; prepared MindRecords are read as they are."""
 import numpy as np
 
-from mindformers.dataset.causal_language_model_dataset import CausalLanguageModelDataset, _RECORD_LOADERS
+from mindformers.dataset.causal_language_model_dataset import (CausalLanguageModelDataset, _RECORD_LOADERS,
+                                                               section_tokenizer)
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
-from mindformers.models.base_tokenizer import PreTrainedTokenizer
-from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
@@ -137,12 +136,8 @@ class KeyWordGenDataset(CausalLanguageModelDataset):
         if version not in (1, 2):
             raise DatasetError(f"KeyWordGenDataset: data_loader.version must be 1 (GLM-6B) or 2 (ChatGLM2), got "
                                f"{version}")
-        tokenizer = config.tokenizer
-        if tokenizer is None:
-            raise DatasetError("KeyWordGenDataset: the dataset section has no `tokenizer` (e.g. type: "
-                               "ChatGLM2Tokenizer, vocab_file: /path/to/tokenizer.model)")
-        if not isinstance(tokenizer, PreTrainedTokenizer):
-            tokenizer = build_tokenizer(tokenizer.to_dict() if hasattr(tokenizer, 'to_dict') else dict(tokenizer))
+        tokenizer = section_tokenizer(config, 'KeyWordGenDataset',
+                                      'type: ChatGLM2Tokenizer, vocab_file: /path/to/tokenizer.model')
         lengths = {}
         for key in ('max_source_length', 'max_target_length'):
             value = config.get(key)

@@ -1,12 +1,11 @@
 """TokenClassificationDataset: texts with one label per character -> BERT token classification batches."""
 import copy
 
-from mindformers.dataset.causal_language_model_dataset import CausalLanguageModelDataset, _RECORD_LOADERS
+from mindformers.dataset.causal_language_model_dataset import (CausalLanguageModelDataset, _RECORD_LOADERS,
+                                                               section_tokenizer)
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
 from mindformers.dataset.labels import cluener_labels
 from mindformers.dataset.transforms import build_transforms
-from mindformers.models.base_tokenizer import PreTrainedTokenizer
-from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
@@ -79,12 +78,8 @@ class TokenClassificationDataset(CausalLanguageModelDataset):
     def _open_source(cls, config, loader_cfg, input_columns, shard):
         if loader_cfg.type in _RECORD_LOADERS:
             return super()._open_source(config, loader_cfg, input_columns, shard)
-        tokenizer = config.tokenizer
-        if tokenizer is None:
-            raise DatasetError("TokenClassificationDataset: the dataset section has no `tokenizer` (e.g. type: "
-                               "BertTokenizer, vocab_file: vocab.txt, is_tokenize_char: True)")
-        if not isinstance(tokenizer, PreTrainedTokenizer):
-            tokenizer = build_tokenizer(tokenizer.to_dict() if hasattr(tokenizer, 'to_dict') else dict(tokenizer))
+        tokenizer = section_tokenizer(config, 'TokenClassificationDataset',
+                                      'type: BertTokenizer, vocab_file: vocab.txt, is_tokenize_char: True')
         text_cfg = config.text_transforms.to_dict() if config.text_transforms else {'type': 'TokenizeWithLabel'}
         label_cfg = config.label_transforms.to_dict() if config.label_transforms else {'type': 'LabelPadding'}
         text_transform = build_transforms(text_cfg, {'tokenizer': tokenizer})

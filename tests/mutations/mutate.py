@@ -126,6 +126,18 @@ MUTATIONS = [
      'labels = tokens[:, 1:]',
      'labels = tokens[:, :-1]',
      ['tests/ut/core/test_metric.py']),
+    ('tokcls-labels-not-shifted-past-cls', 'mindformers/dataset/transforms/text_transforms.py',
+     'row[1:1 + len(labels)] = labels',
+     'row[:len(labels)] = labels',
+     ['tests/ut/dataset/test_token_classification.py']),
+    ('tokcls-columns-fed-in-yaml-order', 'mindformers/dataset/token_classification_dataset.py',
+     "config['input_columns'] = model_column_order(columns)",
+     "config['input_columns'] = columns",
+     ['tests/ut/dataset/test_token_classification.py']),
+    ('entity-score-counts-a-lone-b', 'mindformers/core/metric/token_classification_metrics.py',
+     'if current is not None and current[2] > current[1]:',
+     'if current is not None:',
+     ['tests/ut/dataset/test_token_classification.py']),
 ]
 
 

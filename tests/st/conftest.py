@@ -146,13 +146,16 @@ def read_records(path):
     return list(ds.MindDataset(str(path), shuffle=False).create_dict_iterator(output_numpy=True))
 
 
-def model_from_yaml(yaml_path, checkpoint):
-    """The YAML's model with `checkpoint` loaded, in PYNATIVE_MODE and eval mode (the caller restores the mode)."""
+def model_from_yaml(yaml_path, checkpoint, **model_config):
+    """The YAML's model (its model_config updated by `model_config`) with `checkpoint` loaded, in PYNATIVE_MODE and
+    eval mode (the caller restores the mode)."""
     import mindspore as ms  # pylint: disable=import-outside-toplevel
     from mindformers.models.build_model import build_network  # pylint: disable=import-outside-toplevel
     from mindformers.tools.register import MindFormerConfig  # pylint: disable=import-outside-toplevel
     config = MindFormerConfig(yaml_path)
     config.model.model_config.checkpoint_name_or_path = str(checkpoint)
+    for key, value in model_config.items():
+        config.model.model_config[key] = value
     ms.set_context(mode=ms.PYNATIVE_MODE)
     model = build_network(config.model)
     model.set_train(False)

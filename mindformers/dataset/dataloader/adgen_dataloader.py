@@ -1,9 +1,7 @@
 """ADGenDataLoader: the ADGEN advertising-text set (JSON lines of content + summary) as (prompt, answer) rows."""
 import json
-import os
 
-from mindspore.dataset import GeneratorDataset
-
+from mindformers.dataset.dataloader.utils import sharded_rows, stage_file
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
@@ -52,15 +50,7 @@ class ADGenDataLoader:
         del version, kwargs   # read by KeyWordGenDataset; other upstream keys change nothing here
         if phase not in _PHASE_FILES:
             raise DatasetError(f"ADGenDataLoader: phase must be 'train' or 'eval', got {phase!r}")
-        if not dataset_dir:
-            raise DatasetError("ADGenDataLoader: data_loader.dataset_dir is not set; give the ADGEN train.json / "
-                               "dev.json (--train_dataset_dir / --eval_dataset_dir)")
-        path = os.path.expanduser(str(dataset_dir))
-        if os.path.isdir(path):
-            path = os.path.join(path, _PHASE_FILES[phase])
-        if not os.path.isfile(path):
-            raise DatasetError(f"ADGenDataLoader: dataset file not found: {path}")
+        path = stage_file('ADGenDataLoader', dataset_dir, _PHASE_FILES[phase], 'the ADGEN train.json / dev.json')
         rows = read_adgen(path, origin_columns)
         logger.info("ADGEN %s: %d records from %s, shuffle %s", phase, len(rows), path, shuffle)
-        shard = {'num_shards': num_shards, 'shard_id': shard_id} if num_shards and num_shards > 1 else {}
-        return GeneratorDataset(rows, ['prompt', 'answer'], shuffle=bool(shuffle), **shard)
+        return sharded_rows(rows, ['prompt', 'answer'], shuffle, num_shards, shard_id)

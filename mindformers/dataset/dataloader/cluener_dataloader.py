@@ -1,10 +1,9 @@
 """CLUENERDataLoader: CLUENER2020-style JSON lines (`text` + character-span entities) as (text, label_id) rows."""
 import json
-import os
 
 import numpy as np
-from mindspore.dataset import GeneratorDataset
 
+from mindformers.dataset.dataloader.utils import sharded_rows, stage_file
 from mindformers.dataset.labels import cluener_labels, cluener_types
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.logger import logger
@@ -90,16 +89,9 @@ class CLUENERDataLoader:
         if len(column_names) != 2 or not all(isinstance(name, str) for name in column_names):
             raise DatasetError(f"CLUENERDataLoader: column_names must be two names [text, label], got "
                                f"{column_names!r}")
-        if not dataset_dir:
-            raise DatasetError("CLUENERDataLoader: data_loader.dataset_dir is not set; give the CLUENER folder "
-                               "(train.json / dev.json) with --train_dataset_dir / --eval_dataset_dir")
-        path = os.path.expanduser(str(dataset_dir))
-        if os.path.isdir(path):
-            path = os.path.join(path, _STAGE_FILES[stage])
-        if not os.path.isfile(path):
-            raise DatasetError(f"CLUENERDataLoader: dataset file not found: {path}")
+        path = stage_file('CLUENERDataLoader', dataset_dir, _STAGE_FILES[stage], 'the CLUENER folder '
+                          '(train.json / dev.json)')
         rows = [(text, np.array(ids, np.int32)) for text, ids in read_cluener(path)]
         shuffle = stage == 'train' if shuffle is None else bool(shuffle)
         logger.info("CLUENER %s: %d records from %s, shuffle %s", stage, len(rows), path, shuffle)
-        shard = {'num_shards': num_shards, 'shard_id': shard_id} if num_shards and num_shards > 1 else {}
-        return GeneratorDataset(rows, column_names, shuffle=shuffle, **shard)
+        return sharded_rows(rows, column_names, shuffle, num_shards, shard_id)

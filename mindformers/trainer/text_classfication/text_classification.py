@@ -52,11 +52,8 @@ class TextClassificationTrainer(BaseTrainer):
                                f"num_labels {num_labels} (ids 0..{num_labels - 1}); set "
                                f"model.model_config.num_labels to the number of classes in the data")
 
-    def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
-        """Classify a string, a list of strings, or a .txt file (one text per line) through the
-        text_classification pipeline: one `[{'label': str, 'score': float}, ...]` list per text, best first
-        (`top_k` keeps the first k), written to `save_file` (default text_classification_result.txt)."""
-        from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
+    def prepare_predict(self, config, input_data, network, tokenizer):
+        """(texts, network in eval mode with the checkpoint's weights, tokenizer) of a predict call."""
         texts = read_predict_inputs(input_data if input_data is not None else config.input_data)
         if tokenizer is None:
             tokenizer = self.build_task_tokenizer(config)
@@ -65,6 +62,14 @@ class TextClassificationTrainer(BaseTrainer):
         if config.load_checkpoint:
             self.load_weights(config, network)
         network.set_train(False)
+        return texts, network, tokenizer
+
+    def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
+        """Classify a string, a list of strings, or a .txt file (one text per line) through the
+        text_classification pipeline: one `[{'label': str, 'score': float}, ...]` list per text, best first
+        (`top_k` keeps the first k), written to `save_file` (default text_classification_result.txt)."""
+        from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
+        texts, network, tokenizer = self.prepare_predict(config, input_data, network, tokenizer)
         options = {key: kwargs[key] for key in ('top_k', 'dataset') if kwargs.get(key) is not None}
         classifier = pipeline('text_classification', model=network, tokenizer=tokenizer,
                               max_length=network.config.seq_length, padding='max_length')

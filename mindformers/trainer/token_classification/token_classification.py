@@ -1,7 +1,7 @@
 """TokenClassificationTrainer: the `token_classification` task (tag entities in text, EntityScore, predict)."""
 from mindformers.dataset.labels import cluener_labels
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
-from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
+from mindformers.trainer.base_trainer import BaseTrainer
 from mindformers.trainer.text_classfication.text_classification import TextClassificationTrainer
 
 
@@ -25,14 +25,7 @@ class TokenClassificationTrainer(TextClassificationTrainer):
         pipeline: one list of `{entity_group, start, end, score, word}` per text, written to `save_file`
         (default token_classification_result.txt). Tag names are CLUENER's unless `id2label` is given."""
         from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
-        texts = read_predict_inputs(input_data if input_data is not None else config.input_data)
-        if tokenizer is None:
-            tokenizer = self.build_task_tokenizer(config)
-        if network is None:
-            network = self.create_network(config)
-        if config.load_checkpoint:
-            self.load_weights(config, network)
-        network.set_train(False)
+        texts, network, tokenizer = self.prepare_predict(config, input_data, network, tokenizer)
         tagger = pipeline('token_classification', model=network, tokenizer=tokenizer,
                           id2label=kwargs.get('id2label') or cluener_labels, max_length=network.config.seq_length,
                           padding='max_length')
