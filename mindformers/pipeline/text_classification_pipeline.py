@@ -17,7 +17,8 @@ _POSTPROCESS_KEYS = ('top_k', 'dataset')
 class TextClassificationPipeline(BasePipeline):
     """`pipeline('text_classification', model=<classifier>, tokenizer=tok)("a text", top_k=1)`.
 
-    Each text gives a list of `{'label': name, 'score': softmax probability}` sorted best first; `top_k`
+    Each text (or sentence pair `{'text': a, 'text_pair': b}`, encoded `[CLS] a [SEP] b [SEP]` with segment ids
+    for BERT) gives a list of `{'label': name, 'score': softmax probability}` sorted best first; `top_k`
     keeps the first k. Label names come from `dataset=` (cola, sst_2, imdb, ag_news), else from the model
     config's `id2label`, else `LABEL_<id>`. Texts are padded (and cut) to `max_length`, by default the
     model's seq_length.
@@ -39,18 +40,36 @@ class TextClassificationPipeline(BasePipeline):
                               f"{list(_PREPROCESS_KEYS + _POSTPROCESS_KEYS)}")
         return preprocess, {}, postprocess
 
+    @staticmethod
+    def _split_pairs(inputs):
+        """(texts, second texts or None) of a string, a {'text', 'text_pair'} dict, or a list of one kind."""
+        items = [inputs] if isinstance(inputs, (str, dict)) else list(inputs)
+        if items and all(isinstance(item, str) for item in items):
+            return items, None
+        if items and all(isinstance(item, dict) for item in items):
+            for item in items:
+                if sorted(item) != ['text', 'text_pair'] or not all(isinstance(v, str) for v in item.values()):
+                    raise ConfigError(f"TextClassificationPipeline: a sentence pair is {{'text': str, 'text_pair': "
+                                      f"str}}, got keys {sorted(item)}")
+            return [item['text'] for item in items], [item['text_pair'] for item in items]
+        raise ConfigError("TextClassificationPipeline: inputs must be a string, a {'text', 'text_pair'} dict, or a "
+                          "list of one of them")
+
     def preprocess(self, inputs, max_length=None, padding='max_length', add_special_tokens=True):
-        texts = [inputs] if isinstance(inputs, str) else list(inputs)
-        if not texts or not all(isinstance(text, str) for text in texts):
-            raise ConfigError("TextClassificationPipeline: inputs must be a string or a list of strings")
+        texts, pairs = self._split_pairs(inputs)
         max_length = max_length or getattr(getattr(self.network, 'config', None), 'seq_length', None)
-        tokens = self.tokenizer(texts, max_length=max_length, padding=padding, truncation=max_length is not None,
-                                add_special_tokens=add_special_tokens, return_tensors='np')
-        return {'input_ids': np.asarray(tokens['input_ids'], np.int32),
-                'attention_mask': np.asarray(tokens['attention_mask'], np.int32)}
+        tokens = self.tokenizer(texts, text_pair=pairs, max_length=max_length, padding=padding,
+                                truncation=max_length is not None, add_special_tokens=add_special_tokens,
+                                return_tensors='np')
+        model_inputs = {'input_ids': np.asarray(tokens['input_ids'], np.int32),
+                        'attention_mask': np.asarray(tokens['attention_mask'], np.int32)}
+        if 'token_type_ids' in tokens:   # BERT-style models take the segments third
+            model_inputs['token_type_ids'] = np.asarray(tokens['token_type_ids'], np.int32)
+        return model_inputs
 
     def forward(self, model_inputs, **forward_params):
-        logits = self.network(ms.Tensor(model_inputs['input_ids']), ms.Tensor(model_inputs['attention_mask']))
+        args = [model_inputs[key] for key in ('input_ids', 'attention_mask', 'token_type_ids') if key in model_inputs]
+        logits = self.network(*(ms.Tensor(arg) for arg in args))
         logits = logits[0] if isinstance(logits, (tuple, list)) else logits
         return logits.asnumpy().astype(np.float64)
 

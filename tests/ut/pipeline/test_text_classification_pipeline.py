@@ -85,3 +85,42 @@ def test_the_pipeline_needs_a_tokenizer(parts):
     model, _ = parts
     with pytest.raises(ConfigError, match='needs a tokenizer'):
         pipeline('text_classification', model=model)
+
+
+BERT_VOCAB = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'tokenizers', 'bert_uncased', 'vocab.txt')
+
+
+def test_sentence_pairs_reach_a_bert_classifier_with_their_segments():
+    if not os.path.isfile(BERT_VOCAB):
+        pytest.skip(f"the BERT uncased vocabulary (../shared/data/tokenizers/bert_uncased) is not at {BERT_VOCAB}")
+    from mindformers import BertConfig, BertForSequenceClassification, BertTokenizer  # pylint: disable=C0415
+    previous = ms.get_context('mode')
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    try:
+        ms.set_seed(0)
+        tokenizer = BertTokenizer(vocab_file=BERT_VOCAB)
+        model = BertForSequenceClassification(BertConfig(
+            seq_length=32, vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+            num_attention_heads=4, intermediate_size=64, num_labels=3, hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0, max_position_embeddings=32, initializer_range=0.5))
+        model.set_train(False)
+        classifier = pipeline('text_classification', model=model, tokenizer=tokenizer)
+        pair = {'text': 'The whale rose from the sea.', 'text_pair': 'Emma walked to Hartfield.'}
+        out = classifier([pair, pair], batch_size=2)
+        encoded = tokenizer(pair['text'], text_pair=pair['text_pair'])
+        assert encoded['token_type_ids'].count(1) == len(tokenizer.tokenize(pair['text_pair'])) + 1
+        args = [ms.Tensor(np.asarray([encoded[key]], np.int32))
+                for key in ('input_ids', 'attention_mask', 'token_type_ids')]
+        logits = model(*args).asnumpy().astype(np.float64)[0]   # unpadded, segments given
+        probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        assert out[0] == out[1]
+        assert [item['label'] for item in out[0]] == [f'LABEL_{i}' for i in np.argsort(-probs)]
+        assert np.allclose([item['score'] for item in out[0]], np.sort(probs)[::-1], atol=1e-6)
+        flat = classifier(pair['text'] + ' ' + pair['text_pair'])   # one segment: other numbers
+        assert not np.allclose(sorted(i['score'] for i in flat[0]), sorted(i['score'] for i in out[0]), atol=1e-3)
+        with pytest.raises(ConfigError, match="a sentence pair is"):
+            classifier({'text': 'a', 'pair': 'b'})
+        with pytest.raises(ConfigError, match='inputs must be a string'):
+            classifier(['a', {'text': 'a', 'text_pair': 'b'}], batch_size=2)
+    finally:
+        ms.set_context(mode=previous)
