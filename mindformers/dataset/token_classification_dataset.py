@@ -1,6 +1,4 @@
 """TokenClassificationDataset: texts with one label per character -> BERT token classification batches."""
-import copy
-
 from mindformers.dataset.causal_language_model_dataset import (CausalLanguageModelDataset, _RECORD_LOADERS,
                                                                section_tokenizer)
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
@@ -55,7 +53,7 @@ class TokenClassificationDataset(CausalLanguageModelDataset):
                                   output_columns=output_columns, batch_size=batch_size, drop_remainder=drop_remainder,
                                   tokenizer=tokenizer, text_transforms=text_transforms,
                                   label_transforms=label_transforms, **kwargs)
-        config = dict(copy.copy(dict(dataset_config)))
+        config = dict(dataset_config)
         if config.get('data_loader') is None:
             raise DatasetError("dataset config has no data_loader section")
         loader_type = dict(config['data_loader']).get('type')

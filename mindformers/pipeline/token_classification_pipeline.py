@@ -4,8 +4,10 @@ import mindspore as ms
 
 from mindformers.core.metric.token_classification_metrics import bios_entities
 from mindformers.dataset.labels import cluener_labels
+from mindformers.dataset.transforms.text_transforms import char_token_ids
+from mindformers.generation.logits_process import softmax
 from mindformers.pipeline.base_pipeline import BasePipeline
-from mindformers.tools.errors import ConfigError
+from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
 __all__ = ['TokenClassificationPipeline']
@@ -61,11 +63,12 @@ class TokenClassificationPipeline(BasePipeline):
         if not texts or not all(isinstance(text, str) for text in texts):
             raise ConfigError("TokenClassificationPipeline: inputs must be a string or a list of strings")
         max_length = max_length or getattr(getattr(self.network, 'config', None), 'seq_length', None) or 128
-        for text in texts:
-            if len(self.tokenizer.tokenize(text)) != len(text):
-                raise ConfigError("TokenClassificationPipeline: the tokenizer does not give one token per character "
-                                  f"of {text[:40]!r}; use a BertTokenizer with is_tokenize_char=True")
-        tokens = self.tokenizer(texts, max_length=max_length, padding=padding, truncation=True, return_tensors='np')
+        try:
+            ids = [char_token_ids(self.tokenizer, text, 'use a BertTokenizer with is_tokenize_char=True')
+                   for text in texts]
+        except DatasetError as err:
+            raise ConfigError(f"TokenClassificationPipeline: {err}") from None
+        tokens = self.tokenizer(ids, max_length=max_length, padding=padding, truncation=True, return_tensors='np')
         return {'texts': [text[:max_length - 2] for text in texts],
                 'input_ids': np.asarray(tokens['input_ids'], np.int32),
                 'attention_mask': np.asarray(tokens['attention_mask'], np.int32),
@@ -78,9 +81,7 @@ class TokenClassificationPipeline(BasePipeline):
         return {'texts': model_inputs['texts'], 'logits': logits.asnumpy().astype(np.float64)}
 
     def postprocess(self, model_outputs, **postprocess_params):
-        logits = model_outputs['logits']
-        shifted = np.exp(logits - logits.max(-1, keepdims=True))
-        probs = shifted / shifted.sum(-1, keepdims=True)
+        probs = softmax(model_outputs['logits'])
         results = []
         for text, row in zip(model_outputs['texts'], probs):
             row = row[1:1 + len(text)]          # position i + 1 is character i ([CLS] first)

@@ -5,13 +5,23 @@ from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 from mindformers.tools.register.register import build_from_registry
 
-__all__ = ['TokenizeWithLabel', 'LabelPadding', 'build_transforms']
+__all__ = ['TokenizeWithLabel', 'LabelPadding', 'build_transforms', 'char_token_ids']
 
 
 def _as_str(value):
     if isinstance(value, np.ndarray):
         value = value.item()
     return value.decode('utf-8') if isinstance(value, bytes) else str(value)
+
+
+def char_token_ids(tokenizer, text, fix):
+    """The ids of `text`'s tokens, which must be one per character (labels and offsets name characters); any
+    other split is a DatasetError ending in `fix`, never a silent misalignment."""
+    tokens = tokenizer.tokenize(text)
+    if len(tokens) != len(text):
+        raise DatasetError(f"token classification labels characters, but the tokenizer does not give one token per "
+                           f"character of {text[:40]!r}; {fix}")
+    return tokenizer.convert_tokens_to_ids(tokens)
 
 
 def build_transforms(config=None, default_args=None):
@@ -37,11 +47,8 @@ class TokenizeWithLabel:
         self.padding = padding
 
     def __call__(self, text, label_id):
-        text = _as_str(text)
-        if len(self.tokenizer.tokenize(text)) != len(text):
-            raise DatasetError("token classification labels characters, but the tokenizer does not give one token "
-                               f"per character of {text[:40]!r}; set is_tokenize_char: True in the tokenizer section")
-        encoded = self.tokenizer(text, max_length=self.max_length, padding=self.padding, truncation=True)
+        ids = char_token_ids(self.tokenizer, _as_str(text), 'set is_tokenize_char: True in the tokenizer section')
+        encoded = self.tokenizer(ids, max_length=self.max_length, padding=self.padding, truncation=True)
         return (np.array(encoded['input_ids'], np.int32), np.array(encoded['token_type_ids'], np.int32),
                 np.array(encoded['attention_mask'], np.int32), np.asarray(label_id, np.int32))
 

@@ -12,8 +12,10 @@ class TextClassificationTrainer(BaseTrainer):
     default_metric = 'Accuracy'
     lowest_label = 0   # token classification rows may also hold -100 (ignored positions)
 
+    task_name = 'text_classification'
+
     def __init__(self, model_name=None):
-        super().__init__('text_classification', model_name)
+        super().__init__(self.task_name, model_name)
 
     def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
               **kwargs):

@@ -1,7 +1,6 @@
 """TokenClassificationTrainer: the `token_classification` task (tag entities in text, EntityScore, predict)."""
 from mindformers.dataset.labels import cluener_labels
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
-from mindformers.trainer.base_trainer import BaseTrainer
 from mindformers.trainer.text_classfication.text_classification import TextClassificationTrainer
 
 
@@ -13,8 +12,7 @@ class TokenClassificationTrainer(TextClassificationTrainer):
     default_metric = 'EntityScore'
     lowest_label = -100
 
-    def __init__(self, model_name=None):
-        BaseTrainer.__init__(self, 'token_classification', model_name)  # pylint: disable=non-parent-init-called
+    task_name = 'token_classification'
 
     def evaluate(self, config=None, network=None, dataset=None, **kwargs):
         kwargs.setdefault('metric_name', 'Entity Metric')
