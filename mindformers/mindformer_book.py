@@ -69,11 +69,18 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'tokcls_bert_tiny_chinese': 'configs/tokcls/run_tokcls_bert_tiny_chinese.yaml',
         'common': 'configs/tokcls/run_tokcls_bert_base_chinese.yaml',
     },
+    'question_answering': {
+        'qa_bert_base_uncased': 'configs/qa/run_qa_bert_base_uncased.yaml',
+        'qa_bert_base_uncased_squad': 'configs/qa/run_qa_bert_base_uncased.yaml',
+        'mindspore/qa_bert_base_uncased': 'configs/qa/run_qa_bert_base_uncased.yaml',
+        'qa_bert_tiny_uncased': 'configs/qa/run_qa_bert_tiny_uncased.yaml',
+        'common': 'configs/qa/run_qa_bert_base_uncased.yaml',
+    },
 }
 # upstream tasks whose model families are not implemented in this build yet
 _PLANNED_TASKS = ('masked_image_modeling', 'image_classification', 'fill_mask',
                   'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
-                  'image_to_text_generation', 'translation', 'question_answering', 'segment_anything', 'multi_modal_to_text_generation')
+                  'image_to_text_generation', 'translation', 'segment_anything', 'multi_modal_to_text_generation')
 
 # upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
 # the other rows are kept so that a user asking for them gets "not available yet" instead of "unknown name"
@@ -91,7 +98,8 @@ _MODEL_SUPPORT_LIST = {
     'txtcls': {'bert': ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli',
                         'mindspore/txtcls_bert_base_uncased_mnli', 'txtcls_bert_tiny_uncased'],
                'gpt2': ['gpt2_txtcls', 'gpt2_txtcls_tiny']},
-    'qa': {'bert': ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased']},
+    'qa': {'bert': ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased',
+                    'qa_bert_tiny_uncased']},
     't5': ['t5_small', 't5_tiny'],
     'mt5': ['t5_pegasus_base'],
     'gpt2': ['gpt2', 'gpt2_lora', 'gpt2_xl', 'gpt2_xl_lora', 'gpt2_13b', 'gpt2_52b', 'gpt2_tiny', 'gpt2_tiny_lora'],
@@ -114,7 +122,8 @@ _MODEL_SUPPORT_LIST = {
     'qwen': ['qwen_7b', 'qwen_7b_lora'],
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
-_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls')
+_IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls',
+                        'qa')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',

@@ -2,12 +2,13 @@
 from .causal_language_model_dataset import CausalLanguageModelDataset
 from .text_classification_dataset import TextClassificationDataset
 from .token_classification_dataset import TokenClassificationDataset
+from .question_answering_dataset import QuestionAnsweringDataset
 from .keyword_gen_dataset import KeyWordGenDataset
-from .dataloader import ADGenDataLoader, CLUENERDataLoader
+from .dataloader import ADGenDataLoader, CLUENERDataLoader, SQuADDataLoader
 from .transforms import TokenizeWithLabel, LabelPadding
 from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
 
 __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClassificationDataset',
-           'KeyWordGenDataset', 'ADGenDataLoader', 'CLUENERDataLoader', 'TokenizeWithLabel', 'LabelPadding',
-           'build_dataset', 'build_dataset_loader']
+           'QuestionAnsweringDataset', 'KeyWordGenDataset', 'ADGenDataLoader', 'CLUENERDataLoader',
+           'SQuADDataLoader', 'TokenizeWithLabel', 'LabelPadding', 'build_dataset', 'build_dataset_loader']

@@ -4,7 +4,8 @@ from .text_generation_pipeline import TextGenerationPipeline
 from .text_classification_pipeline import TextClassificationPipeline
 from .fill_mask_pipeline import FillMaskPipeline
 from .token_classification_pipeline import TokenClassificationPipeline
+from .question_answering_pipeline import QuestionAnsweringPipeline
 from .pipeline import pipeline
 
 __all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline',
-           'TokenClassificationPipeline']
+           'TokenClassificationPipeline', 'QuestionAnsweringPipeline']

@@ -7,6 +7,8 @@ from .build_trainer import build_trainer
 from .causal_language_modeling import CausalLanguageModelingTrainer
 from .text_classfication import TextClassificationTrainer
 from .token_classification import TokenClassificationTrainer
+from .question_answering import QuestionAnsweringTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
-           'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer']
+           'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer',
+           'QuestionAnsweringTrainer']

@@ -20,7 +20,9 @@ from mindformers.trainer.build_trainer import build_trainer
 from mindformers.trainer.training_args import TrainingArguments
 
 _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
-                  'text_classification': 'TextClassificationTrainer'}
+                  'text_classification': 'TextClassificationTrainer',
+                  'token_classification': 'TokenClassificationTrainer',
+                  'question_answering': 'QuestionAnsweringTrainer'}
 
 
 class Trainer:

@@ -2,5 +2,6 @@
 from .build_dataloader import build_dataset_loader
 from .adgen_dataloader import ADGenDataLoader
 from .cluener_dataloader import CLUENERDataLoader
+from .squad_dataloader import SQuADDataLoader
 
-__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader']
+__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader']

@@ -11,7 +11,7 @@ TXTCLS_NAMES = ['txtcls_bert_base_uncased', 'txtcls_bert_base_uncased_mnli', 'mi
 TOKCLS_NAMES = ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener',
                 'mindspore/tokcls_bert_base_chinese_cluener', 'tokcls_bert_tiny_chinese']
 QA_NAMES = ['qa_bert_base_uncased', 'qa_bert_base_uncased_squad', 'mindspore/qa_bert_base_uncased',
-            'qa_bert_base_chinese_uncased']
+            'qa_bert_base_chinese_uncased', 'qa_bert_tiny_uncased']
 _DTYPE_FIELDS = ('dtype', 'layernorm_dtype', 'softmax_dtype', 'compute_dtype')
 
 

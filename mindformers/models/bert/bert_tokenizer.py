@@ -1,6 +1,7 @@
 """BertTokenizer: BERT's WordPiece (vocab.txt) after its basic pre-tokenizer (clean-up, CJK characters as single
 tokens, lower-casing, accent stripping, punctuation split)."""
 import os
+import re
 import unicodedata
 
 from mindformers.models.base_tokenizer import PreTrainedTokenizer
@@ -110,6 +111,57 @@ class BasicTokenizer:
             words.extend(self._split_punctuation(word))
         return ' '.join(words).split()
 
+    def _normalize_char(self, char):
+        if self.do_lower_case:
+            char = char.lower()
+            return self._strip_accents(char) if self.strip_accents is not False else char
+        return self._strip_accents(char) if self.strip_accents else char
+
+    def tokenize_with_offsets(self, text):
+        """[(word, indices), ...]: the words of `tokenize(text)`, each with the index in `text` of every one of its
+        characters. Works character by character, so the indices survive lower-casing and accent stripping (which
+        drop combining marks); the words equal `tokenize(text)` except where NFC composition of a combining
+        sequence matters (a cased vocabulary that keeps accents)."""
+        chars = []   # (character, index in text); None marks a word boundary
+        for index, char in enumerate(text):
+            code = ord(char)
+            if code == 0 or code == 0xFFFD or _is_control(char):
+                continue
+            if _is_whitespace(char):
+                chars.append((None, index))
+            elif self.tokenize_chinese_chars and _is_cjk(code):
+                chars.extend([(None, index), (char, index), (None, index)])
+            else:
+                chars.append((char, index))
+        words, current = [], []
+        for char, index in chars + [(None, len(text))]:
+            if char is not None:
+                current.append((char, index))
+                continue
+            if current:
+                words.extend(self._split_with_offsets(current))
+            current = []
+        return words
+
+    def _split_with_offsets(self, raw):
+        """One whitespace-free word as [(char, index)] -> its [(word, indices)] pieces."""
+        word = ''.join(char for char, _ in raw)
+        if word in self.never_split:
+            return [(word, [index for _, index in raw])]
+        pieces, current = [], []
+        for char, index in raw:
+            for normal in self._normalize_char(char):
+                if _is_punctuation(normal):
+                    if current:
+                        pieces.append(current)
+                    pieces.append([(normal, index)])
+                    current = []
+                else:
+                    current.append((normal, index))
+        if current:
+            pieces.append(current)
+        return [(''.join(c for c, _ in piece), [i for _, i in piece]) for piece in pieces]
+
 
 class WordpieceTokenizer:
     """A word -> the longest vocabulary prefix, then `##`-marked continuations, greedily; a word with a piece
@@ -193,6 +245,31 @@ class BertTokenizer(PreTrainedTokenizer):
             else:
                 tokens.extend(self.wordpiece_tokenizer.tokenize(word))
         return tokens
+
+    def tokenize_with_offsets(self, text):
+        """(tokens, offsets): `tokenize(text)` and the `(start, end)` character span of `text` each token covers
+        (end exclusive), as the offset mapping of Hugging Face's fast tokenizers. A word-piece covers its share of
+        the word; [UNK] covers its whole word. Question answering maps predicted tokens back to the text with it."""
+        if self.is_tokenize_char:
+            return [self._char_token(char) for char in text], [(i, i + 1) for i in range(len(text))]
+        if self.do_basic_tokenize:
+            words = self.basic_tokenizer.tokenize_with_offsets(text)
+        else:
+            words = [(m.group(), list(range(m.start(), m.end()))) for m in re.finditer(r'\S+', text)]
+        tokens, offsets = [], []
+        for word, indices in words:
+            pieces = [word] if word in self.basic_tokenizer.never_split else self.wordpiece_tokenizer.tokenize(word)
+            if pieces == [str(self.unk_token)]:
+                tokens.append(pieces[0])
+                offsets.append((indices[0], indices[-1] + 1))
+                continue
+            position = 0
+            for piece in pieces:
+                size = len(piece[2:] if piece.startswith('##') and position else piece)
+                tokens.append(piece)
+                offsets.append((indices[position], indices[position + size - 1] + 1))
+                position += size
+        return tokens, offsets
 
     def _char_token(self, char):
         """`is_tokenize_char`: every character is one token (the token classification YAMLs label characters), the
