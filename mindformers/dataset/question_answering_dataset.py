@@ -2,7 +2,7 @@
 from mindformers.dataset.causal_language_model_dataset import (CausalLanguageModelDataset, _RECORD_LOADERS,
                                                                section_tokenizer)
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
-from mindformers.dataset.dataloader.squad_dataloader import COLUMNS
+from mindformers.dataset.dataloader.squad_dataloader import COLUMNS, MAX_SEQ_LEN
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
 __all__ = ['QuestionAnsweringDataset']
@@ -37,4 +37,4 @@ class QuestionAnsweringDataset(CausalLanguageModelDataset):
         args['tokenizer'] = section_tokenizer(config, 'QuestionAnsweringDataset',
                                               'type: BertTokenizer, vocab_file: vocab.txt')
         args.update(shard)
-        return build_dataset_loader(args), int(args.get('max_seq_len', 384))
+        return build_dataset_loader(args), int(args.get('max_seq_len', MAX_SEQ_LEN))

@@ -2,7 +2,8 @@
 import numpy as np
 import mindspore as ms
 
-from mindformers.dataset.dataloader.squad_dataloader import best_answers, convert_examples_to_features
+from mindformers.dataset.dataloader.squad_dataloader import (MAX_SEQ_LEN, best_answers, convert_examples_to_features,
+                                                             group_features)
 from mindformers.pipeline.base_pipeline import BasePipeline
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -49,7 +50,7 @@ class QuestionAnsweringPipeline(BasePipeline):
                  n_best_size=20, max_answer_len=30, **kwargs):
         if tokenizer is None or not hasattr(tokenizer, 'tokenize_with_offsets'):
             raise ConfigError("QuestionAnsweringPipeline needs tokenizer=<BertTokenizer>")
-        max_seq_len = max_seq_len or getattr(getattr(model, 'config', None), 'seq_length', None) or 384
+        max_seq_len = max_seq_len or getattr(getattr(model, 'config', None), 'seq_length', None) or MAX_SEQ_LEN
         doc_stride = doc_stride or min(128, max(1, max_seq_len // 3))   # upstream's 128 for 384-token windows
         super().__init__(model, tokenizer, doc_stride=doc_stride, max_question_len=max_question_len,
                          max_seq_len=max_seq_len, top_k=top_k, n_best_size=n_best_size,
@@ -76,7 +77,7 @@ class QuestionAnsweringPipeline(BasePipeline):
         outputs = super().__call__([inputs] if single else inputs, batch_size=batch_size, **kwargs)
         return outputs[0] if single else outputs
 
-    def preprocess(self, inputs, doc_stride=128, max_question_len=64, max_seq_len=384):
+    def preprocess(self, inputs, doc_stride=128, max_question_len=64, max_seq_len=MAX_SEQ_LEN):
         examples = []
         for number, item in enumerate(inputs):
             context, question = _split(item)
@@ -99,9 +100,10 @@ class QuestionAnsweringPipeline(BasePipeline):
 
     def postprocess(self, model_outputs, top_k=1, n_best_size=20, max_answer_len=30):
         outputs = []
+        by_example = group_features(model_outputs['features'])
         for index, example in enumerate(model_outputs['examples']):
-            features = [f for f in model_outputs['features'] if f['example_index'] == index]
-            answers = best_answers(example, features, model_outputs['results'], n_best_size, max_answer_len)
+            answers = best_answers(example, by_example.get(index, []), model_outputs['results'], n_best_size,
+                                   max_answer_len)
             outputs.append([dict(answer, score=round(answer['score'], 4)) for answer in answers[:top_k]])
         return outputs
 

@@ -7,7 +7,7 @@ import string
 import numpy as np
 from mindspore.train.metrics import Metric
 
-from mindformers.dataset.dataloader.squad_dataloader import best_answers, read_squad_temp
+from mindformers.dataset.dataloader.squad_dataloader import best_answers, group_features, read_squad_temp
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
@@ -75,18 +75,17 @@ class SQuADMetric(Metric):
 
     def eval(self):
         examples, features = read_squad_temp(self.temp_file_dir)
-        by_example = collections.defaultdict(list)
-        for feature in features:
-            by_example[feature['example_index']].append(feature)
+        by_example = group_features(features)
         exact = f1 = 0.0
         unanswered = 0
         self.predictions = {}
         for index, example in enumerate(examples):
             truths = [answer['text'] for answer in example['answers']]
-            if not any(f['unique_id'] in self.results for f in by_example[index]):
+            windows = by_example.get(index, [])
+            if not any(f['unique_id'] in self.results for f in windows):
                 unanswered += 1
                 continue
-            answer = best_answers(example, by_example[index], self.results, self.n_best_size,
+            answer = best_answers(example, windows, self.results, self.n_best_size,
                                   self.max_answer_len)[0]['text']
             self.predictions[example['qas_id']] = answer
             if truths:

@@ -5,22 +5,23 @@ The reading, the windowing and the decoding of answers from start/end logits liv
 SQuADMetric and the question_answering pipeline use them.
 """
 import json
-import math
 import os
 
 import numpy as np
 
 from mindformers.dataset.dataloader.utils import sharded_rows, stage_file
+from mindformers.generation.logits_process import softmax
 from mindformers.tools.checkpoint import write_text_atomic
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
-__all__ = ['SQuADDataLoader', 'read_squad', 'convert_examples_to_features', 'best_answers', 'write_squad_temp',
-           'read_squad_temp', 'FIRST_UNIQUE_ID']
+__all__ = ['SQuADDataLoader', 'read_squad', 'convert_examples_to_features', 'best_answers', 'group_features',
+           'write_squad_temp', 'read_squad_temp', 'FIRST_UNIQUE_ID', 'MAX_SEQ_LEN']
 
 _STAGE_FILES = {'train': 'train-v1.1.json', 'dev': 'dev-v1.1.json'}
 FIRST_UNIQUE_ID = 1000000000   # the unique_id of the first feature, as upstream (fits int32)
+MAX_SEQ_LEN = 384   # upstream's window length (BERT-base on SQuAD)
 TEMP_EXAMPLES, TEMP_FEATURES = 'temp_examples.json', 'temp_features.json'
 COLUMNS = ['input_ids', 'input_mask', 'token_type_id', 'start_position', 'end_position', 'unique_id']
 
@@ -120,7 +121,7 @@ def _answer_tokens(where, offsets, start, end):
     return covered[0], covered[-1]
 
 
-def convert_examples_to_features(examples, tokenizer, max_seq_len=384, max_question_len=64, doc_stride=128,
+def convert_examples_to_features(examples, tokenizer, max_seq_len=MAX_SEQ_LEN, max_question_len=64, doc_stride=128,
                                  is_training=True, first_unique_id=FIRST_UNIQUE_ID):
     """Examples -> features, one per window of each context: `input_ids, input_mask, token_type_id` (padded to
     `max_seq_len`), `start_position, end_position` (token indices of the first answer; 0 and 0 when it lies
@@ -169,16 +170,16 @@ def convert_examples_to_features(examples, tokenizer, max_seq_len=384, max_quest
     return features
 
 
-def _softmax(scores):
-    if not scores:
-        return []
-    top = max(scores)
-    exps = [math.exp(s - top) for s in scores]
-    return [e / sum(exps) for e in exps]
-
-
 def _best_indexes(logits, n_best_size):
     return [int(i) for i in np.argsort(-np.asarray(logits, np.float64), kind='stable')[:n_best_size]]
+
+
+def group_features(features):
+    """{example_index: [its features]} (the windows of each example, in order)."""
+    grouped = {}
+    for feature in features:
+        grouped.setdefault(feature['example_index'], []).append(feature)
+    return grouped
 
 
 def best_answers(example, features, results, n_best_size=20, max_answer_len=30):
@@ -194,10 +195,11 @@ def best_answers(example, features, results, n_best_size=20, max_answer_len=30):
             continue
         start_logits, end_logits = results[feature['unique_id']]
         spans = feature['token_to_orig_map']
+        ends = _best_indexes(end_logits, n_best_size)
         for start in _best_indexes(start_logits, n_best_size):
             if start not in spans or not feature['token_is_max_context'].get(start, False):
                 continue
-            for end in _best_indexes(end_logits, n_best_size):
+            for end in ends:
                 if end not in spans or end < start or end - start + 1 > max_answer_len:
                     continue
                 candidates.append((float(start_logits[start]) + float(end_logits[end]), spans[start][0],
@@ -215,8 +217,8 @@ def best_answers(example, features, results, n_best_size=20, max_answer_len=30):
             break
     if not best:   # no span fits (e.g. every window was cut off): an empty answer, as upstream's fallback
         return [{'text': '', 'score': 0.0, 'start': 0, 'end': 0}]
-    for entry, probability in zip(best, _softmax([entry.pop('logit') for entry in best])):
-        entry['score'] = probability
+    for entry, probability in zip(best, softmax(np.array([entry.pop('logit') for entry in best]))):
+        entry['score'] = float(probability)
     return best
 
 
@@ -259,7 +261,7 @@ class SQuADDataLoader:
     """
 
     def __new__(cls, dataset_dir=None, tokenizer=None, column_names=None, stage='train', max_question_len=64,
-                max_seq_len=384, doc_stride=128, temp_file_dir='./squad_temp', shuffle=None, num_shards=None,
+                max_seq_len=MAX_SEQ_LEN, doc_stride=128, temp_file_dir='./squad_temp', shuffle=None, num_shards=None,
                 shard_id=None, **kwargs):
         del kwargs   # other upstream loader keys change nothing here
         if stage not in _STAGE_FILES:

@@ -24,8 +24,7 @@ class QuestionAnsweringTrainer(TextClassificationTrainer):
         texts, network, tokenizer = self.prepare_predict(config, input_data, network, tokenizer)
         options = {key: kwargs[key] for key in ('top_k', 'doc_stride', 'max_question_len', 'n_best_size',
                                                 'max_answer_len') if kwargs.get(key) is not None}
-        reader = pipeline('question_answering', model=network, tokenizer=tokenizer,
-                          max_seq_len=network.config.seq_length, **options)
+        reader = pipeline('question_answering', model=network, tokenizer=tokenizer, **options)   # windows of seq_length
         results = reader(texts, batch_size=int(batch_size or config.predict_batch_size or 1))
         self.save_predict_results(config, results)
         return results

@@ -11,7 +11,7 @@ import pytest
 from mindformers import BertTokenizer
 from mindformers.core.metric.question_answering_metrics import SQuADMetric, normalize_answer, squad_f1
 from mindformers.dataset.dataloader.squad_dataloader import (best_answers, convert_examples_to_features, read_squad,
-                                                             read_squad_temp)
+                                                             read_squad_temp, write_squad_temp)
 from mindformers.tools.errors import DatasetError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -122,7 +122,6 @@ def test_squad_metric_scores_the_decoded_answers(tokenizer, tmp_path):
     examples = read_squad(squad_file(tmp_path / 'dev.json', qas), False)
     features = convert_examples_to_features(examples, tokenizer, max_seq_len=24, max_question_len=8, doc_stride=8)
     temp = tmp_path / 'squad_temp'
-    from mindformers.dataset.dataloader.squad_dataloader import write_squad_temp  # pylint: disable=C0415
     write_squad_temp(str(temp), examples, features)
     assert read_squad_temp(str(temp))[1][0]['token_to_orig_map'] == features[0]['token_to_orig_map']
 
