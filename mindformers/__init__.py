@@ -11,7 +11,7 @@ from mindformers.generation import GenerationConfig, TextStreamer, TextIteratorS
 from mindformers.wrapper import MFTrainOneStepCell, build_wrapper
 from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, ParallelContextConfig,
                                  CausalLanguageModelingTrainer, TextClassificationTrainer, TokenClassificationTrainer,
-                                 QuestionAnsweringTrainer, build_trainer)
+                                 QuestionAnsweringTrainer, MaskedLanguageModelingTrainer, build_trainer)
 from mindformers.mindformer_book import MindFormerBook
 from mindformers.auto_class import AutoConfig, AutoModel, AutoTokenizer, AutoProcessor
 from mindformers.pipeline import (pipeline, TextGenerationPipeline, TextClassificationPipeline, FillMaskPipeline,

@@ -69,6 +69,11 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'tokcls_bert_tiny_chinese': 'configs/tokcls/run_tokcls_bert_tiny_chinese.yaml',
         'common': 'configs/tokcls/run_tokcls_bert_base_chinese.yaml',
     },
+    'fill_mask': {
+        'bert_base_uncased': 'configs/bert/run_bert_base_uncased.yaml',
+        'bert_tiny_uncased': 'configs/bert/run_bert_tiny_uncased.yaml',
+        'common': 'configs/bert/run_bert_base_uncased.yaml',
+    },
     'question_answering': {
         'qa_bert_base_uncased': 'configs/qa/run_qa_bert_base_uncased.yaml',
         'qa_bert_base_uncased_squad': 'configs/qa/run_qa_bert_base_uncased.yaml',
@@ -78,7 +83,7 @@ _TRAINER_SUPPORT_TASKS_LIST = {
     },
 }
 # upstream tasks whose model families are not implemented in this build yet
-_PLANNED_TASKS = ('masked_image_modeling', 'image_classification', 'fill_mask',
+_PLANNED_TASKS = ('masked_image_modeling', 'image_classification',
                   'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
                   'image_to_text_generation', 'translation', 'segment_anything', 'multi_modal_to_text_generation')
 

@@ -3,6 +3,7 @@ from .causal_language_model_dataset import CausalLanguageModelDataset
 from .text_classification_dataset import TextClassificationDataset
 from .token_classification_dataset import TokenClassificationDataset
 from .question_answering_dataset import QuestionAnsweringDataset
+from .mask_language_model_dataset import MaskLanguageModelDataset
 from .keyword_gen_dataset import KeyWordGenDataset
 from .dataloader import ADGenDataLoader, CLUENERDataLoader, SQuADDataLoader
 from .transforms import TokenizeWithLabel, LabelPadding
@@ -10,5 +11,5 @@ from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
 
 __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClassificationDataset',
-           'QuestionAnsweringDataset', 'KeyWordGenDataset', 'ADGenDataLoader', 'CLUENERDataLoader',
-           'SQuADDataLoader', 'TokenizeWithLabel', 'LabelPadding', 'build_dataset', 'build_dataset_loader']
+           'QuestionAnsweringDataset', 'MaskLanguageModelDataset', 'KeyWordGenDataset', 'ADGenDataLoader',
+           'CLUENERDataLoader', 'SQuADDataLoader', 'TokenizeWithLabel', 'LabelPadding', 'build_dataset', 'build_dataset_loader']

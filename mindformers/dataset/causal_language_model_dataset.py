@@ -32,8 +32,10 @@ class CausalLanguageModelDataset:
     """A factory: constructing it returns a batched MindSpore dataset, as upstream's datasets do.
 
     Columns are fed to the model positionally, in `input_columns` order. Under data parallelism each
-    rank reads its own shard (num_shards = device_num, shard_id = rank).
+    rank reads its own shard (num_shards = device_num, shard_id = rank). Columns are cast to int32, but for
+    the `float_columns` of a subclass (float32).
     """
+    float_columns = ()
 
     def __new__(cls, dataset_config=None, data_loader=None, input_columns=None, output_columns=None,
                 batch_size=8, drop_remainder=True, num_parallel_workers=8, python_multiprocessing=False,
@@ -70,7 +72,8 @@ class CausalLanguageModelDataset:
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder,
                                 num_parallel_workers=min(int(config.num_parallel_workers or 1), 2))
         for column in input_columns:
-            dataset = dataset.map(operations=TypeCast(ms.int32), input_columns=column)
+            dtype = ms.float32 if column in cls.float_columns else ms.int32
+            dataset = dataset.map(operations=TypeCast(dtype), input_columns=column)
         if config.repeat and int(config.repeat) > 1:
             dataset = dataset.repeat(int(config.repeat))
         dataset.record_length = record_length

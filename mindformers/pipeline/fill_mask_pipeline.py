@@ -2,6 +2,7 @@
 import numpy as np
 import mindspore as ms
 
+from mindformers.generation.logits_process import softmax
 from mindformers.pipeline.base_pipeline import BasePipeline
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -58,8 +59,9 @@ class FillMaskPipeline(BasePipeline):
                 'token_type_ids': types}
 
     def forward(self, model_inputs, **forward_params):
-        scores = self.network(ms.Tensor(model_inputs['input_ids']), ms.Tensor(model_inputs['attention_mask']),
-                              ms.Tensor(model_inputs['token_type_ids']))
+        score = getattr(self.network, 'masked_lm_scores', self.network)   # BertForPreTraining returns more
+        scores = score(ms.Tensor(model_inputs['input_ids']), ms.Tensor(model_inputs['attention_mask']),
+                       ms.Tensor(model_inputs['token_type_ids']))
         scores = scores[0] if isinstance(scores, (tuple, list)) else scores
         return {'input_ids': model_inputs['input_ids'], 'attention_mask': model_inputs['attention_mask'],
                 'scores': scores.asnumpy().astype(np.float64)}
@@ -71,9 +73,7 @@ class FillMaskPipeline(BasePipeline):
             ids = ids[keep.astype(bool)]
             per_mask = []
             for position in np.flatnonzero(ids == self.tokenizer.mask_token_id):
-                row = scores[position]
-                probs = np.exp(row - row.max())
-                probs /= probs.sum()
+                probs = softmax(scores[position])
                 best = np.argsort(-probs, kind='stable')[:top_k]
                 candidates = []
                 for token in best:

@@ -8,7 +8,8 @@ from .causal_language_modeling import CausalLanguageModelingTrainer
 from .text_classfication import TextClassificationTrainer
 from .token_classification import TokenClassificationTrainer
 from .question_answering import QuestionAnsweringTrainer
+from .masked_language_modeling import MaskedLanguageModelingTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
            'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer',
-           'QuestionAnsweringTrainer']
+           'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer']

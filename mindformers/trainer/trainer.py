@@ -22,7 +22,8 @@ from mindformers.trainer.training_args import TrainingArguments
 _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
                   'text_classification': 'TextClassificationTrainer',
                   'token_classification': 'TokenClassificationTrainer',
-                  'question_answering': 'QuestionAnsweringTrainer'}
+                  'question_answering': 'QuestionAnsweringTrainer',
+                  'fill_mask': 'MaskedLanguageModelingTrainer'}
 
 
 class Trainer:

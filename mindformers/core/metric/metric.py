@@ -1,5 +1,6 @@
 """PerplexityMetric: mean masked next-token loss over an eval set, and its exponential; PromptAccMetric: accuracy
-of picking, among candidate prompts, the one with the lowest loss."""
+of picking, among candidate prompts, the one with the lowest loss; MLMPerplexityMetric: the same for masked-LM
+predictions (no shift)."""
 import math
 
 import numpy as np
@@ -103,4 +104,67 @@ class PromptAccMetric(Metric):
             raise RuntimeError("PromptAccMetric: no example was evaluated")
         result = {'Acc': self.total_acc_num / self.num_data}
         logger.info("Acc: %.3f, total_acc_num: %d, total_num: %d", result['Acc'], self.total_acc_num, self.num_data)
+        return result
+
+
+class _LabelNLL(nn.Cell):
+    """-log p(labels) from logits (.., vocab) at the same positions: labels' shape, float32. Labels below 0
+    (ignored positions, -100) are scored as id 0; their weight is 0."""
+
+    def construct(self, logits, labels):
+        vocab = logits.shape[-1]
+        log_probs = ops.log_softmax(ops.reshape(ops.cast(logits, ms.float32), (-1, vocab)), -1)
+        index = ops.reshape(ops.maximum(labels, 0), (-1, 1))
+        return -ops.reshape(ops.gather_elements(log_probs, 1, index), labels.shape)
+
+
+@MindFormerRegister.register(MindFormerModuleType.METRIC)
+class MLMPerplexityMetric(Metric):
+    """Masked-LM perplexity (fill_mask eval).
+
+    update(prediction_scores, masked_lm_ids, masked_lm_weights=None, seq_relationship_score=None,
+    next_sentence_labels=None), the eval outputs of BertForPreTraining (BertForMaskedLM gives the first two:
+    scores and labels, -100 where nothing is predicted). The loss is the cross entropy of every predicted
+    token, weighted by masked_lm_weights (default: labels >= 0) over the whole eval set;
+    eval() -> {'loss', 'PPL': exp(loss)} plus {'NSP Acc'} when next-sentence labels were given.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._label_nll = _LabelNLL()
+        self.clear()
+
+    def clear(self):
+        self.total_nll = 0.0
+        self.total_weight = 0.0
+        self.nsp_correct = 0
+        self.nsp_total = 0
+
+    def update(self, *inputs):
+        if len(inputs) < 2:
+            raise ValueError("MLMPerplexityMetric.update needs (prediction_scores, masked_lm_ids, ...); the model "
+                             "returned no labels: evaluate a masked-LM model on rows that have them")
+        scores, labels = inputs[0], inputs[1]
+        scores = scores if isinstance(scores, Tensor) else Tensor(np.asarray(scores, np.float32))
+        labels = ops.cast(labels if isinstance(labels, Tensor) else Tensor(np.asarray(labels)), ms.int32)
+        nll = self._label_nll(scores, labels).asnumpy().astype(np.float64)
+        if len(inputs) > 2 and inputs[2] is not None:
+            weights = _numpy(inputs[2]).astype(np.float64).reshape(nll.shape)
+        else:
+            weights = (labels.asnumpy() >= 0).astype(np.float64)
+        self.total_nll += float((nll * weights).sum())
+        self.total_weight += float(weights.sum())
+        if len(inputs) > 4 and inputs[3] is not None and inputs[4] is not None:
+            predicted = _numpy(inputs[3]).reshape(-1, _numpy(inputs[3]).shape[-1]).argmax(-1)
+            truth = _numpy(inputs[4]).reshape(-1)
+            self.nsp_correct += int((predicted == truth).sum())
+            self.nsp_total += truth.size
+
+    def eval(self):
+        if self.total_weight == 0:
+            raise RuntimeError("MLMPerplexityMetric: no masked token was evaluated")
+        loss = self.total_nll / self.total_weight
+        result = {'loss': loss, 'PPL': math.exp(min(loss, 700.0))}
+        if self.nsp_total:
+            result['NSP Acc'] = self.nsp_correct / self.nsp_total
         return result

@@ -149,7 +149,9 @@ class BertModel(_BertTaskModel):
 class BertForPreTraining(_BertTaskModel):
     """Masked LM + next-sentence prediction. Train: mean MLM cross entropy at `masked_lm_positions` weighted by
     `masked_lm_weights` plus the NSP cross entropy. Eval: (sequence_output, pooled_output, prediction_scores,
-    seq_relationship_score), the MLM scores gathered at masked_lm_positions (all positions when none)."""
+    seq_relationship_score), the MLM scores gathered at masked_lm_positions (all positions when none); given
+    `masked_lm_ids` (a fill_mask eval set), (prediction_scores, masked_lm_ids, masked_lm_weights,
+    seq_relationship_score, next_sentence_labels) for MLMPerplexityMetric."""
     _support_list = BERT_NAMES
     checkpoint_optional_keys = ('nsp_head.',)
 
@@ -173,15 +175,22 @@ class BertForPreTraining(_BertTaskModel):
     def construct(self, input_ids, input_mask, token_type_id, next_sentence_labels=None, masked_lm_positions=None,
                   masked_lm_ids=None, masked_lm_weights=None):
         outputs = self.bert_forward(input_ids, input_mask, token_type_id, masked_lm_positions)
-        if not self.training:
+        if not self.training and masked_lm_ids is None:
             return outputs
         _, _, prediction_scores, seq_relationship_score = outputs
         if masked_lm_weights is None:
             masked_lm_weights = ops.not_equal(masked_lm_ids, IGNORE_INDEX)
+        if not self.training:
+            return (prediction_scores, masked_lm_ids, masked_lm_weights, seq_relationship_score,
+                    next_sentence_labels)
         mlm = _masked_mean_ce(self.loss, prediction_scores, masked_lm_ids, ops.cast(masked_lm_weights, ms.float32))
         labels = ops.reshape(next_sentence_labels, (-1,))
         nsp = _masked_mean_ce(self.loss, seq_relationship_score, labels, ops.ones(labels.shape, ms.float32))
         return mlm + nsp
+
+    def masked_lm_scores(self, input_ids, input_mask, token_type_id):
+        """MLM scores (b, s, vocab) at every position (what fill_mask reads)."""
+        return self.bert_forward(input_ids, input_mask, token_type_id)[2]
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
@@ -195,9 +204,13 @@ class BertForMaskedLM(_BertTaskModel):
         self.mlm_head = BertMLMHead(self.config)
         self.load_checkpoint(self.config)
 
-    def construct(self, input_ids, input_mask=None, token_type_id=None, labels=None):
+    def masked_lm_scores(self, input_ids, input_mask=None, token_type_id=None):
+        """MLM scores (b, s, vocab) at every position (what fill_mask reads)."""
         sequence_output, _, table = self.bert(input_ids, token_type_id, input_mask)
-        scores = self.mlm_head(sequence_output, table)
+        return self.mlm_head(sequence_output, table)
+
+    def construct(self, input_ids, input_mask=None, token_type_id=None, labels=None):
+        scores = self.masked_lm_scores(input_ids, input_mask, token_type_id)
         if labels is None:
             return scores
         if not self.training:

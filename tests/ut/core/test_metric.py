@@ -107,3 +107,35 @@ def test_perplexity_clear_resets_and_eval_without_batches_raises():
 def test_build_metric_builds_perplexity_by_name():
     metric = build_metric({'type': 'PerplexityMetric'})
     assert isinstance(metric, PerplexityMetric)
+
+
+def test_mlm_perplexity_weights_tokens_over_the_whole_set_and_scores_next_sentences():
+    from mindformers.core.metric import MLMPerplexityMetric  # pylint: disable=import-outside-toplevel
+    rng = np.random.default_rng(3)
+    metric = build_metric({'type': 'MLMPerplexityMetric'})
+    assert isinstance(metric, MLMPerplexityMetric)
+    total, count, correct = 0.0, 0.0, 0
+    for _ in range(2):
+        scores = (2.0 * rng.standard_normal((3, 4, 9))).astype(np.float32)
+        ids = rng.integers(0, 9, size=(3, 4)).astype(np.int32)
+        weights = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [1, 1, 1, 1]], np.float32)
+        nsp = rng.standard_normal((3, 2)).astype(np.float32)
+        labels = np.array([[0], [1], [1]], np.int32)
+        metric.update(Tensor(scores), Tensor(ids), Tensor(weights), Tensor(nsp), Tensor(labels))
+        log_z = np.log(np.exp(scores.astype(np.float64)).sum(-1))
+        nll = log_z - np.take_along_axis(scores, ids[..., None], -1)[..., 0]
+        total, count = total + (nll * weights).sum(), count + weights.sum()
+        correct += int((nsp.argmax(-1) == labels[:, 0]).sum())
+    result = metric.eval()
+    assert math.isclose(result['loss'], total / count, rel_tol=1e-5)
+    assert math.isclose(result['PPL'], math.exp(total / count), rel_tol=1e-4)
+    assert result['NSP Acc'] == correct / 6
+    metric.clear()   # BertForMaskedLM's (scores, labels): -100 marks what is not predicted
+    scores = rng.standard_normal((1, 3, 5)).astype(np.float32)
+    metric.update(Tensor(scores), Tensor(np.array([[2, -100, 4]], np.int32)))
+    log_z = np.log(np.exp(scores[0].astype(np.float64)).sum(-1))
+    want = ((log_z[0] - scores[0, 0, 2]) + (log_z[2] - scores[0, 2, 4])) / 2
+    assert math.isclose(metric.eval()['loss'], want, rel_tol=1e-5) and 'NSP Acc' not in metric.eval()
+    metric.clear()
+    with pytest.raises(RuntimeError, match='no masked token was evaluated'):
+        metric.eval()

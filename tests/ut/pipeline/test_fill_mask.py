@@ -65,3 +65,29 @@ def test_bad_inputs_are_one_line_errors(hf_dir):
         ours('No mask here.')
     with pytest.raises(ConfigError, match='top_k must be a positive integer'):
         ours('A [MASK].', top_k=0)
+
+
+def test_model_name_builds_the_pretraining_model_of_the_placed_weights(tmp_path, monkeypatch):
+    """pipeline('fill_mask', model='bert_tiny_uncased'): configs/bert's BertForPreTraining with the weights and
+    vocab.txt found in checkpoint_download/bert/, its masked-LM scores (not the encoder's first output)."""
+    import shutil  # pylint: disable=import-outside-toplevel
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from mindformers import AutoConfig, BertForPreTraining, BertTokenizer  # pylint: disable=import-outside-toplevel
+    if not os.path.isfile(VOCAB_TXT):
+        pytest.skip(f"bert-base-uncased vocab not found at {VOCAB_TXT}")
+    monkeypatch.setenv('CHECKPOINT_DOWNLOAD_FOLDER', str(tmp_path))
+    model = AutoModel.from_config(AutoConfig.from_pretrained('bert_tiny_uncased', seq_length=32))
+    assert isinstance(model, BertForPreTraining)
+    (tmp_path / 'bert').mkdir(exist_ok=True)
+    ms.save_checkpoint(model, str(tmp_path / 'bert' / 'bert_tiny_uncased.ckpt'))
+    shutil.copyfile(VOCAB_TXT, tmp_path / 'bert' / 'vocab.txt')
+    filler = pipeline('fill_mask', model='bert_tiny_uncased', seq_length=32)
+    assert isinstance(filler.network, BertForPreTraining)
+    got = filler('Call me [MASK].', top_k=3)[0]
+    ids = BertTokenizer(VOCAB_TXT)('Call me [MASK].')['input_ids']
+    model.set_train(False)
+    scores = model.masked_lm_scores(ms.Tensor([ids], ms.int32), ms.Tensor([[1] * len(ids)], ms.int32),
+                                    ms.Tensor([[0] * len(ids)], ms.int32)).asnumpy()[0, ids.index(103)]
+    probs = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    assert [c['token'] for c in got] == np.argsort(-probs)[:3].tolist()
+    assert np.allclose([c['score'] for c in got], np.sort(probs)[::-1][:3], atol=1e-6)
