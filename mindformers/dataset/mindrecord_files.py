@@ -9,6 +9,15 @@ from mindformers.tools.errors import DatasetError
 _MINDRECORD_NAME = re.compile(r'mindrecord0*$')
 
 
+def is_mindrecord_path(path):
+    """Whether `path` is a MindRecord file (by name) or a folder holding one."""
+    if not path or not isinstance(path, str):
+        return False
+    if os.path.isdir(path):
+        return any(_MINDRECORD_NAME.search(name) for _, _, names in os.walk(path) for name in names)
+    return bool(_MINDRECORD_NAME.search(os.path.basename(path)))
+
+
 def find_mindrecord_files(dataset_dir=None, dataset_files=None):
     """A file, or every `*.mindrecord`/`*mindrecord0..` file under a directory (sorted)."""
     if dataset_files:
@@ -62,11 +71,15 @@ def check_columns(path, input_columns):
     return first
 
 
-def column_range(files, column):
-    """(min, max) of an integer column over MindRecord files, read in large batches (labels are small)."""
+def column_range(files, column, limit=None):
+    """(min, max) of an integer column over MindRecord files (over their first `limit` rows when given), read in
+    large batches (labels are small)."""
     import mindspore.dataset as ds  # pylint: disable=import-outside-toplevel
     low = high = None
-    source = ds.MindDataset(list(files), columns_list=[column], shuffle=False).batch(4096)
+    source = ds.MindDataset(list(files), columns_list=[column], shuffle=False)
+    if limit is not None:
+        source = source.take(limit)
+    source = source.batch(4096)
     for (values,) in source.create_tuple_iterator(output_numpy=True, num_epochs=1):
         low = int(values.min()) if low is None else min(low, int(values.min()))
         high = int(values.max()) if high is None else max(high, int(values.max()))

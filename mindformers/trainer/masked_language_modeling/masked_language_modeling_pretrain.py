@@ -4,6 +4,10 @@ from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 from mindformers.trainer.text_classfication.text_classification import TextClassificationTrainer
 
+# token ids are checked on the first rows only: a pre-training set can hold millions, and rows made with another
+# vocabulary show it at once
+CHECKED_ROWS = 20000
+
 
 @MindFormerRegister.register(MindFormerModuleType.TRAINER)
 class MaskedLanguageModelingTrainer(TextClassificationTrainer):
@@ -29,7 +33,7 @@ class MaskedLanguageModelingTrainer(TextClassificationTrainer):
         for column in ('input_ids', 'masked_lm_ids'):
             if column not in columns:
                 continue
-            low, high = column_range(files, column)
+            low, high = column_range(files, column, limit=CHECKED_ROWS)
             if high is not None and high >= vocab_size:
                 raise DatasetError(f"{section} data has token id {high} in column '{column}' but the model's "
                                    f"vocab_size is {vocab_size}; make the rows with the model's vocabulary or set "

@@ -210,3 +210,48 @@ def test_dataset_rows_are_the_features_and_the_metric_files_are_written(tokenize
         assert rows[key].tolist() == [f[key] for f in features]
     assert dataset.record_length == 24
     assert [e['qas_id'] for e in read_squad_temp('./squad_temp')[0]] == ['a', 'b']
+
+
+def test_mindrecord_tool_writes_the_loader_rows_and_the_metric_files(tokenizer, tmp_path, capsys):
+    """bert/qa_dataset_to_mindrecord.py: the rows QuestionAnsweringDataset reads from it equal those of
+    SQuADDataLoader on the same file (train: answer positions; dev: the metric's temp files); bad offsets stop
+    with one line naming the question and write nothing."""
+    from mindformers import QuestionAnsweringDataset  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.dataset_preprocess.bert.qa_dataset_to_mindrecord import main  # pylint: disable=C0415
+    from mindformers.tools.dataset_preprocess.cli import run_cli  # pylint: disable=import-outside-toplevel
+    (tmp_path / 'vocab.txt').write_text('\n'.join(WORDS) + '\n', encoding='utf-8')
+    path = squad_file(tmp_path / 'train-v1.1.json', [qa('a', 'Where does Anna live?', 'Paris', 14),
+                                                     qa('b', 'What does Bob own?', 'a red cat', 30)])
+    sizes = ['--max_seq_length', '24', '--max_query_length', '8', '--doc_stride', '8']
+    common = ['--input_file', path, '--vocab_file', str(tmp_path / 'vocab.txt')] + sizes
+    for training in ('True', 'False'):
+        out = tmp_path / f'{training}.mindrecord'
+        temp = tmp_path / f'temp_{training}'
+        assert run_cli('qa_dataset_to_mindrecord.py', main, common + ['--output_file', str(out), '--is_training',
+                                                                      training, '--temp_file_dir', str(temp)]) == 0
+        read = QuestionAnsweringDataset(data_loader={'type': 'MindDataset', 'dataset_dir': str(out), 'shuffle': False},
+                                        batch_size=64, drop_remainder=False)
+        rows = next(read.create_dict_iterator(num_epochs=1, output_numpy=True))
+        features = convert_examples_to_features(read_squad(path, training == 'True'), tokenizer, 24, 8, 8,
+                                                is_training=training == 'True')
+        for key in ('input_ids', 'input_mask', 'token_type_id', 'start_position', 'end_position', 'unique_id'):
+            assert rows[key].reshape(len(features), -1).tolist() == [np.ravel(f[key]).tolist() for f in features]
+        assert rows['input_ids'].dtype == np.int32 and read.record_length == 24
+        assert temp.is_dir() == (training == 'False')
+        # the SQuAD YAML's loader given the MindRecord file (`--train_dataset_dir rows.mindrecord`) reads the rows
+        squad_yaml = QuestionAnsweringDataset(
+            data_loader={'type': 'SQuADDataLoader', 'dataset_dir': str(out), 'max_seq_len': 24,
+                         'stage': 'train' if training == 'True' else 'dev'}, batch_size=64, drop_remainder=False)
+        again = next(squad_yaml.create_dict_iterator(num_epochs=1, output_numpy=True))
+        assert all((again[key] == rows[key]).all() for key in rows) or training == 'True'   # train rows shuffle
+        assert sorted(again['unique_id'].ravel()) == sorted(rows['unique_id'].ravel())
+        if training == 'True':
+            assert rows['start_position'].max() > 0   # the answers' token spans are in the rows
+    assert [e['qas_id'] for e in read_squad_temp(str(tmp_path / 'temp_False'))[0]] == ['a', 'b']
+    capsys.readouterr()
+    bad = squad_file(tmp_path / 'bad.json', [qa('q7', 'Where does Anna live?', 'Paris', 500)])
+    out = tmp_path / 'bad.mindrecord'
+    code = run_cli('qa_dataset_to_mindrecord.py', main, ['--input_file', bad, '--output_file', str(out),
+                                                         '--vocab_file', str(tmp_path / 'vocab.txt')] + sizes)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and 'q7' in err[0] and not out.exists(), err
