@@ -11,8 +11,8 @@ Each side runs in its own process; prints the CPU, tokens/s of each side and the
 `transformers` (test/benchmark-only dependencies).
 """
 import argparse
+import json
 import os
-import subprocess
 import sys
 import time
 
@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from families import machine  # noqa: E402  pylint: disable=wrong-import-position
+from families import machine, run_child  # noqa: E402  pylint: disable=wrong-import-position
 
 SIZE = dict(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536,
             max_position_embeddings=512)
@@ -102,10 +102,8 @@ def bench_torch(mode, data, steps, warmup):
 
 def _run_backend(backend, mode, args):
     """Each side runs in its own process so neither framework's thread pools slow the other."""
-    cmd = [sys.executable, os.path.abspath(__file__), '--backend', backend, '--mode', mode, '--steps',
-           str(args.steps), '--warmup', str(args.warmup), '--batch', str(args.batch), '--seq', str(args.seq)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=dict(os.environ, GLOG_v='3'))
-    return float(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, dict(backend=backend, mode=mode, steps=args.steps, warmup=args.warmup,
+                                    batch=args.batch, seq=args.seq))
 
 
 def main():
@@ -114,12 +112,12 @@ def main():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--batch', type=int, default=32)
     parser.add_argument('--seq', type=int, default=128)
-    parser.add_argument('--mode', choices=('inference', 'training'), help=argparse.SUPPRESS)
-    parser.add_argument('--backend', choices=('mindformers', 'torch'), help=argparse.SUPPRESS)
+    parser.add_argument('--child', help=argparse.SUPPRESS)   # JSON arguments of one measurement (run_child)
     args = parser.parse_args()
-    if args.backend:
-        bench = bench_mindformers if args.backend == 'mindformers' else bench_torch
-        print(bench(args.mode, batches(args.batch, args.seq), args.steps, args.warmup))
+    if args.child:
+        child = json.loads(args.child)
+        bench = bench_mindformers if child['backend'] == 'mindformers' else bench_torch
+        print(json.dumps(bench(child['mode'], batches(child['batch'], child['seq']), child['steps'], child['warmup'])))
         return
     print(machine())
     print(f"BERT (MiniLM size: hidden 384, 6 layers, 12 heads, vocab 30522), seq {args.seq}, batch {args.batch}, "

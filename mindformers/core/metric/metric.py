@@ -155,7 +155,8 @@ class MLMPerplexityMetric(Metric):
         self.total_nll += float((nll * weights).sum())
         self.total_weight += float(weights.sum())
         if len(inputs) > 4 and inputs[3] is not None and inputs[4] is not None:
-            predicted = _numpy(inputs[3]).reshape(-1, _numpy(inputs[3]).shape[-1]).argmax(-1)
+            nsp_scores = _numpy(inputs[3])
+            predicted = nsp_scores.reshape(-1, nsp_scores.shape[-1]).argmax(-1)
             truth = _numpy(inputs[4]).reshape(-1)
             self.nsp_correct += int((predicted == truth).sum())
             self.nsp_total += truth.size
