@@ -12,4 +12,5 @@ from .dataloader import build_dataset_loader
 
 __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClassificationDataset',
            'QuestionAnsweringDataset', 'MaskLanguageModelDataset', 'KeyWordGenDataset', 'ADGenDataLoader',
-           'CLUENERDataLoader', 'SQuADDataLoader', 'TokenizeWithLabel', 'LabelPadding', 'build_dataset', 'build_dataset_loader']
+           'CLUENERDataLoader', 'SQuADDataLoader', 'TokenizeWithLabel', 'LabelPadding', 'build_dataset',
+           'build_dataset_loader']

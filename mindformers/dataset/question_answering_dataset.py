@@ -17,7 +17,8 @@ class QuestionAnsweringDataset(CausalLanguageModelDataset):
     `max_seq_len` feature rows (`input_ids, input_mask, token_type_id, start_position, end_position, unique_id`,
     BertForQuestionAnswering's argument order); a MindDataset (the bert qa_dataset_to_mindrecord.py tool) is
     read as prepared rows, and so is a MindRecord file or folder given as the SQuADDataLoader's `dataset_dir`
-    (`--train_dataset_dir rows.mindrecord` with a SQuAD YAML). Batching, sharding and the int32 cast are CausalLanguageModelDataset's.
+    (`--train_dataset_dir rows.mindrecord` with a SQuAD YAML). Batching, sharding and the int32 cast are
+    CausalLanguageModelDataset's.
     """
 
     def __new__(cls, dataset_config=None, data_loader=None, input_columns=None, output_columns=None,
