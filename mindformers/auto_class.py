@@ -279,7 +279,7 @@ class AutoTokenizer:
                 raise ConfigError(f"{directory}/tokenizer_config.json declares tokenizer_class {declared}, which "
                                   f"this build has no tokenizer for")
             needed = {'LlamaTokenizer': ('tokenizer.model',), 'BloomTokenizer': ('tokenizer.json',),
-                      'BertTokenizer': ('vocab.txt',)}.get(ours)
+                      'BertTokenizer': ('vocab.txt',), 'T5Tokenizer': ('spiece.model',)}.get(ours)
             if ours == 'BPETokenizer' and 'tokenizer.json' not in files:
                 needed = ('vocab.json', 'merges.txt')
             absent = [name for name in needed or () if name not in files]
@@ -300,15 +300,18 @@ class AutoTokenizer:
                                   f"decoder; only byte-level BPE tokenizer.json files are read")
         if 'tokenizer.model' in files:
             return 'LlamaTokenizer'
+        if 'spiece.model' in files:
+            return 'T5Tokenizer'
         if {'vocab.json', 'merges.txt'} <= files:
             return 'BPETokenizer'
         raise ConfigError(f"AutoTokenizer.from_pretrained: {directory} holds no tokenizer (no YAML with "
                           f"processor.tokenizer, tokenizer_config.json, tokenizer.json, tokenizer.model, "
-                          f"vocab.json + merges.txt or vocab.txt)")
+                          f"spiece.model, vocab.json + merges.txt or vocab.txt)")
 
 
 def _tokenizer_files(directory):
-    names = ('tokenizer_config.json', 'tokenizer.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'vocab.txt')
+    names = ('tokenizer_config.json', 'tokenizer.json', 'tokenizer.model', 'spiece.model', 'vocab.json', 'merges.txt',
+             'vocab.txt')
     return {name for name in names if os.path.isfile(os.path.join(directory, name))}
 
 

@@ -81,11 +81,16 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'qa_bert_tiny_uncased': 'configs/qa/run_qa_bert_tiny_uncased.yaml',
         'common': 'configs/qa/run_qa_bert_base_uncased.yaml',
     },
+    'translation': {
+        't5_small': 'configs/t5/run_t5_small_on_wmt16.yaml',
+        't5_tiny': 'configs/t5/run_t5_tiny_on_wmt16.yaml',
+        'common': 'configs/t5/run_t5_small_on_wmt16.yaml',
+    },
 }
 # upstream tasks whose model families are not implemented in this build yet
 _PLANNED_TASKS = ('masked_image_modeling', 'image_classification',
                   'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
-                  'image_to_text_generation', 'translation', 'segment_anything', 'multi_modal_to_text_generation')
+                  'image_to_text_generation', 'segment_anything', 'multi_modal_to_text_generation')
 
 # upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
 # the other rows are kept so that a user asking for them gets "not available yet" instead of "unknown name"
@@ -128,7 +133,7 @@ _MODEL_SUPPORT_LIST = {
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
 _IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls',
-                        'qa')
+                        'qa', 't5')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -160,6 +165,7 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'txtcls': [f"{_OBS_ROOT}/txtcls/vocab.txt"],
     'tokcls': [f"{_OBS_ROOT}/tokcls/vocab.txt"],
     'qa': [f"{_OBS_ROOT}/qa/vocab.txt"],
+    't5': [f"{_OBS_ROOT}/t5/spiece.model"],
 }
 
 

@@ -5,12 +5,14 @@ from .token_classification_dataset import TokenClassificationDataset
 from .question_answering_dataset import QuestionAnsweringDataset
 from .mask_language_model_dataset import MaskLanguageModelDataset
 from .keyword_gen_dataset import KeyWordGenDataset
-from .dataloader import ADGenDataLoader, CLUENERDataLoader, SQuADDataLoader
+from .translation_dataset import TranslationDataset
+from .dataloader import ADGenDataLoader, CLUENERDataLoader, SQuADDataLoader, WMT16DataLoader
 from .transforms import TokenizeWithLabel, LabelPadding
 from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
 
 __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClassificationDataset',
-           'QuestionAnsweringDataset', 'MaskLanguageModelDataset', 'KeyWordGenDataset', 'ADGenDataLoader',
-           'CLUENERDataLoader', 'SQuADDataLoader', 'TokenizeWithLabel', 'LabelPadding', 'build_dataset',
+           'QuestionAnsweringDataset', 'MaskLanguageModelDataset', 'KeyWordGenDataset', 'TranslationDataset',
+           'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader', 'WMT16DataLoader', 'TokenizeWithLabel',
+           'LabelPadding', 'build_dataset',
            'build_dataset_loader']

@@ -15,6 +15,12 @@ from mindformers.tools.utils import get_real_rank, get_real_group_size
 _RECORD_LOADERS = ('MindDataset',)
 
 
+def dataset_config_of(dataset_config, **arguments):
+    """A copy of the `dataset_config` a dataset was given, else its keyword arguments as one (upstream's datasets take
+    either)."""
+    return dict(dataset_config) if dataset_config is not None else dict(arguments)
+
+
 def section_tokenizer(config, owner, example):
     """The tokenizer of a dataset section (`tokenizer:` config or instance) for datasets that tokenize on the fly."""
     from mindformers.models.base_tokenizer import PreTrainedTokenizer  # pylint: disable=import-outside-toplevel

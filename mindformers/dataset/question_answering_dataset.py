@@ -1,6 +1,6 @@
 """QuestionAnsweringDataset: SQuAD-format questions -> BERT question answering batches."""
 from mindformers.dataset.causal_language_model_dataset import (CausalLanguageModelDataset, _RECORD_LOADERS,
-                                                               section_tokenizer)
+                                                               dataset_config_of, section_tokenizer)
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
 from mindformers.dataset.dataloader.squad_dataloader import COLUMNS, MAX_SEQ_LEN
 from mindformers.dataset.mindrecord_files import is_mindrecord_path
@@ -23,11 +23,9 @@ class QuestionAnsweringDataset(CausalLanguageModelDataset):
 
     def __new__(cls, dataset_config=None, data_loader=None, input_columns=None, output_columns=None,
                 batch_size=8, drop_remainder=True, tokenizer=None, **kwargs):
-        if dataset_config is None:
-            dataset_config = dict(data_loader=data_loader, input_columns=input_columns,
-                                  output_columns=output_columns, batch_size=batch_size, drop_remainder=drop_remainder,
-                                  tokenizer=tokenizer, **kwargs)
-        config = dict(dataset_config)
+        config = dataset_config_of(dataset_config, data_loader=data_loader, input_columns=input_columns,
+                                   output_columns=output_columns, batch_size=batch_size, drop_remainder=drop_remainder,
+                                   tokenizer=tokenizer, **kwargs)
         config['input_columns'] = list(config.get('input_columns') or COLUMNS)
         return super().__new__(cls, dataset_config=config)
 

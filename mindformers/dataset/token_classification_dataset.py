@@ -1,6 +1,6 @@
 """TokenClassificationDataset: texts with one label per character -> BERT token classification batches."""
 from mindformers.dataset.causal_language_model_dataset import (CausalLanguageModelDataset, _RECORD_LOADERS,
-                                                               section_tokenizer)
+                                                               dataset_config_of, section_tokenizer)
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
 from mindformers.dataset.labels import cluener_labels
 from mindformers.dataset.transforms import build_transforms
@@ -48,12 +48,10 @@ class TokenClassificationDataset(CausalLanguageModelDataset):
     def __new__(cls, dataset_config=None, data_loader=None, input_columns=None, output_columns=None,
                 batch_size=8, drop_remainder=True, tokenizer=None, text_transforms=None, label_transforms=None,
                 **kwargs):
-        if dataset_config is None:
-            dataset_config = dict(data_loader=data_loader, input_columns=input_columns,
-                                  output_columns=output_columns, batch_size=batch_size, drop_remainder=drop_remainder,
-                                  tokenizer=tokenizer, text_transforms=text_transforms,
-                                  label_transforms=label_transforms, **kwargs)
-        config = dict(dataset_config)
+        config = dataset_config_of(dataset_config, data_loader=data_loader, input_columns=input_columns,
+                                   output_columns=output_columns, batch_size=batch_size, drop_remainder=drop_remainder,
+                                   tokenizer=tokenizer, text_transforms=text_transforms,
+                                   label_transforms=label_transforms, **kwargs)
         if config.get('data_loader') is None:
             raise DatasetError("dataset config has no data_loader section")
         loader_type = dict(config['data_loader']).get('type')

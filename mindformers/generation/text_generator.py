@@ -6,6 +6,10 @@ x seq_length, as upstream); any other model generates through a *generation twin
 max_length, at most seq_length), whose weights are the model's own Parameter objects (nothing copied; training the
 model changes the twin). Twins are kept per (batch, bucket), so their compiled prefill/decode graphs are reused
 across calls. `generate(..., use_past=False)` recomputes the padded sequence every step instead.
+
+Encoder-decoder models (`is_encoder_decoder`, T5) take the prompts as the encoder's input: it runs once (under
+the cache it also fills every decoder layer's cross-attention cache), and the rows that grow are the decoder's,
+starting at `decoder_start_token_id`; what is returned is those decoder rows.
 """
 import collections
 import copy
@@ -45,8 +49,18 @@ class GeneratorMixin:
     causal mask the padding after a row's last real token cannot change that token's logits.
     """
 
-    def _logits_at(self, padded_ids, valid_lengths):
-        output = self(Tensor(padded_ids, ms.int32))
+    # the config field that bounds the generated rows (T5: max_decode_length, the decoder's length)
+    generation_length_field = 'seq_length'
+    is_encoder_decoder = False
+
+    def _logits_at(self, padded_ids, valid_lengths, encoder_input=None):
+        """Next-token logits after each row's last real token, recomputing the padded rows; `encoder_input` (ids, mask)
+        is the encoder input of an encoder-decoder model."""
+        if encoder_input is None:
+            output = self(Tensor(padded_ids, ms.int32))
+        else:
+            output = self.seq2seq_logits(Tensor(encoder_input[0], ms.int32), Tensor(encoder_input[1], ms.int32),
+                                         Tensor(padded_ids, ms.int32))
         logits = output[0] if isinstance(output, (tuple, list)) else output
         logits = logits.asnumpy().astype(np.float32)
         return logits[np.arange(len(valid_lengths)), valid_lengths - 1]
@@ -77,7 +91,8 @@ class GeneratorMixin:
         twin = twins.get(key)
         if twin is None:
             config = copy.deepcopy(self.config)
-            config.use_past, config.batch_size, config.seq_length = True, int(batch), int(length)
+            config.use_past, config.batch_size = True, int(batch)
+            setattr(config, self.generation_length_field, int(length))
             config.checkpoint_name_or_path = ''
             with no_init_parameters():     # the weights come from this model: allocate only the caches
                 twin = type(self)(config)
@@ -107,6 +122,23 @@ class GeneratorMixin:
             steps = (_PrefillStep(self), _DecodeStep(self))
             self.__dict__['_incremental_step_cells'] = steps  # plain attribute: not a child cell of the model
         return steps
+
+    def _source_step(self):
+        """The compiled encoder run of an encoder-decoder model that fills the cross-attention caches."""
+        step = self.__dict__.get('_source_step_cell')
+        if step is None:
+            step = self.__dict__['_source_step_cell'] = _SourceStep(self)
+        return step
+
+    def _source_arrays(self, rows, pad_id):
+        """Encoder input (ids, mask) of an encoder-decoder model: the prompts right-padded to seq_length."""
+        length = int(self.config.seq_length)
+        ids = np.full((len(rows), length), pad_id, dtype=np.int32)
+        mask = np.zeros((len(rows), length), dtype=np.int32)
+        for i, row in enumerate(rows):
+            ids[i, :len(row)] = row
+            mask[i, :len(row)] = 1
+        return ids, mask
 
     def generate(self, input_ids, generation_config=None, streamer=None, seed=None, **kwargs):
         """Return a list of 1-D int32 arrays: each row's prompt followed by its generated tokens.
@@ -144,6 +176,13 @@ class GeneratorMixin:
         if valid.max() > seq_length:
             raise ConfigError(f"generate: a prompt has {valid.max()} tokens but the model's seq_length is "
                               f"{seq_length}")
+        encoder_input = None
+        if self.is_encoder_decoder:   # the prompts feed the encoder; the decoder rows start from one token
+            encoder_input = self._source_arrays(rows, pad_id)
+            start_id = getattr(self.config, 'decoder_start_token_id', None)
+            rows = [[pad_id if start_id is None else int(start_id)] for _ in rows]
+            valid = np.ones(len(rows), dtype=np.int64)
+            seq_length = int(getattr(self.config, self.generation_length_field))
         max_length = cfg.max_length
         if cfg.max_new_tokens is not None:
             max_length = int(cfg.max_new_tokens) + int(valid.max())
@@ -157,7 +196,7 @@ class GeneratorMixin:
         processors, warpers = self._build_processors(cfg)
 
         if cfg.num_beams and cfg.num_beams > 1:
-            return self._beam_search(rows, cfg, max_length, pad_id, eos_ids, processors)
+            return self._beam_search(rows, cfg, max_length, pad_id, eos_ids, processors, encoder_input)
         use_past = cfg.use_past is not False and self.kv_cache_generation and hasattr(self, 'decode_next_logits')
         batch = len(rows)
         rows_total = batch
@@ -174,6 +213,9 @@ class GeneratorMixin:
             rows = rows + [[pad_id]] * (cache_batch - batch)   # idle rows fill the fixed-size cache
             valid = np.concatenate([valid, np.ones(cache_batch - batch, np.int64)])
             rows_total = cache_batch
+            if encoder_input is not None:
+                encoder_input = tuple(np.concatenate([part, np.repeat(part[:1], cache_batch - batch, 0)])
+                                      for part in encoder_input)
         padded = np.full((rows_total, seq_length), pad_id, dtype=np.int32)
         for i, row in enumerate(rows):
             padded[i, :len(row)] = row
@@ -187,10 +229,12 @@ class GeneratorMixin:
         self.set_train(False)
         start, new_tokens, scores = time.time(), 0, []
         prefill, decode = step_model._incremental_steps() if use_past else (None, None)  # pylint: disable=W0212
+        if use_past and encoder_input is not None:
+            step_model._source_step()(Tensor(encoder_input[0]), Tensor(encoder_input[1]))  # pylint: disable=W0212
         first = True
         while not finished[:batch].all():  # a row finishes at EOS or at max_length, each on its own
             if not use_past:
-                logits = self._logits_at(padded, valid)
+                logits = self._logits_at(padded, valid, encoder_input)
             elif first:
                 logits = prefill(Tensor(padded), Tensor(valid.astype(np.int32))).asnumpy()
             else:
@@ -238,13 +282,15 @@ class GeneratorMixin:
         return sequences
 
 
-    def _beam_search(self, rows, cfg, max_length, pad_id, eos_ids, processors):
+    def _beam_search(self, rows, cfg, max_length, pad_id, eos_ids, processors, encoder_input=None):
         """Keep the `num_beams` best partial sequences per prompt by summed log-probability; a beam that
         emits EOS becomes a finished hypothesis scored sum_logprobs / new_tokens ** length_penalty.
         Each step re-runs the padded beams (the KV cache is not reordered between beams)."""
         beams = int(cfg.num_beams)
         length_penalty = float(getattr(cfg, 'length_penalty', 1.0) or 1.0)
-        seq_length = int(self.config.seq_length)
+        seq_length = int(getattr(self.config, self.generation_length_field))
+        if encoder_input is not None:      # every beam of a prompt reads that prompt's encoder input
+            encoder_input = tuple(np.repeat(part, beams, 0) for part in encoder_input)
         batch = len(rows)
         prompt_len = np.array([len(r) for r in rows])
         padded = np.full((batch * beams, seq_length), pad_id, dtype=np.int32)
@@ -259,7 +305,7 @@ class GeneratorMixin:
         self.set_train(False)
         start = time.time()
         while not done.all() and valid.max() < max_length:
-            logits = self._logits_at(padded, valid)
+            logits = self._logits_at(padded, valid, encoder_input)
             history = [padded[r, :valid[r]] for r in range(batch * beams)]
             logits = processors(history, logits).astype(np.float64)
             log_probs = logits - logits.max(-1, keepdims=True)
@@ -370,6 +416,16 @@ class _DecodeStep(nn.Cell):
     @jit
     def construct(self, input_ids, position):
         return self.model.decode_next_logits(input_ids, position)
+
+
+class _SourceStep(nn.Cell):
+    def __init__(self, model):
+        super().__init__(auto_prefix=False)
+        self.model = model
+
+    @jit
+    def construct(self, source_ids, source_mask):
+        return self.model.fill_source_cache(source_ids, source_mask)
 
 
 def _as_rows(input_ids):

@@ -19,3 +19,4 @@ from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Mode
     ChatGLM2WithLora, ChatGLM2WithPtuning2
 from .bert import BertConfig, BertModel, BertForPreTraining, BertForMaskedLM, BertForSequenceClassification, \
     BertForMultipleChoice, BertForTokenClassification, BertForQuestionAnswering, BertTokenizer, BertProcessor
+from .t5 import T5Config, T5ForConditionalGeneration, T5Tokenizer, T5Processor

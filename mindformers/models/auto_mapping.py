@@ -14,9 +14,11 @@ HF_MODEL_TYPES = {
     'glm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
     'chatglm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
     'bert': ('bert', 'BertConfig', 'BertModel'),
+    't5': ('t5', 'T5Config', 'T5ForConditionalGeneration'),
 }
 
-CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2', 'bert': 'bert'}
+CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2',
+                    'bert': 'bert', 't5': 't5'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
@@ -24,6 +26,7 @@ HF_TOKENIZER_CLASSES = {
     'Qwen2Tokenizer': 'BPETokenizer', 'Qwen2TokenizerFast': 'BPETokenizer',
     'BloomTokenizerFast': 'BloomTokenizer',
     'BertTokenizer': 'BertTokenizer', 'BertTokenizerFast': 'BertTokenizer',
+    'T5Tokenizer': 'T5Tokenizer', 'T5TokenizerFast': 'T5Tokenizer',
 }
 
 

@@ -499,8 +499,11 @@ class PreTrainedTokenizer(SupportListMixin):
                 spaces_between_special_tokens=None):
         tokens = self.convert_ids_to_tokens(token_ids, skip_special_tokens=skip_special_tokens)
         special_tokens = set(self.all_special_tokens)
-        # added tokens that are not special are written out verbatim, between decoded stretches
-        plain_added = set(self.added_tokens_encoder) - special_tokens
+        # added tokens that are not special, and special ones beyond the base vocabulary (T5's sentinels), are written
+        # out verbatim between decoded stretches (transformers' rule)
+        plain_added = set(self.added_tokens_encoder) - special_tokens | {
+            token for token in self._additional_special_tokens
+            if self.added_tokens_encoder.get(token, -1) >= self.vocab_size}
         pieces, stretch = [], []
         for token in tokens:
             if token in plain_added:

@@ -1,8 +1,11 @@
-"""Multi-head attention for every family: MHA / GQA / MQA heads, optional RoPE, an additive bias, a KV cache.
+"""Multi-head attention for every family: MHA / GQA / MQA heads, optional RoPE, an additive bias, a KV cache,
+self- or cross-attention.
 
 The position scheme comes in from outside: RoPE as `freqs` (cos, sin) the trunk prepares once per step,
-ALiBi and masks as the additive `bias`, learned absolute positions in the trunk's embeddings. Plain
-BatchMatMul + softmax: the fused FlashAttention kernel is Ascend-only, this path runs on every device.
+ALiBi, T5's relative buckets and masks as the additive `bias`, learned absolute positions in the trunk's
+embeddings. Plain BatchMatMul + softmax: the fused FlashAttention kernel is Ascend-only, this path runs on every
+device. Cross-attention (T5's decoder) takes its queries from `query_input` and its keys/values from `x` (the
+encoder output); under a KV cache, `fill_kv` stores the encoder's keys/values once and `attend_cache` reads them.
 """
 import math
 
@@ -16,23 +19,25 @@ from mindformers.tools.dtype import runtime_dtype
 
 class MultiHeadAttention(nn.Cell):
     """Projections wq/wk/wv/wo; queries use `n_heads`, keys/values `n_kv_heads` (= n_heads: MHA, 1: MQA,
-    between: GQA), repeated to match. `rotary_dim` (None: no RoPE) is how many channels of each head rotate,
-    in the rotate-half layout or, with `rotary_interleaved`, in neighbouring pairs, or with `rotary_2d` as two
-    rotate-half halves (GLM; the trunk's freqs then carry both halves' tables).
+    between: GQA), repeated to match. `head_dim` defaults to dim // n_heads (T5 sets its own d_kv, so the
+    heads may span more or fewer channels than `dim`). `rotary_dim` (None: no RoPE) is how many channels of each
+    head rotate, in the rotate-half layout or, with `rotary_interleaved`, in neighbouring pairs, or with
+    `rotary_2d` as two rotate-half halves (GLM; the trunk's freqs then carry both halves' tables).
     """
 
     def __init__(self, dim, n_heads, n_kv_heads=None, qkv_has_bias=False, out_has_bias=False, rotary_dim=None,
                  scale=None, attention_dropout=0.0, param_init_type='float32', compute_dtype='float32',
                  softmax_compute_type='float32', use_past=False, batch_size=1, max_seq_length=None,
-                 rotary_interleaved=False, rotary_2d=False):
+                 rotary_interleaved=False, rotary_2d=False, head_dim=None):
         super().__init__()
         self.n_heads = n_heads
         self.n_kv_heads = n_kv_heads or n_heads
-        if dim % n_heads:
+        if head_dim is None and dim % n_heads:
             raise ValueError(f"hidden_size {dim} is not divisible by num_heads {n_heads}")
         if self.n_heads % self.n_kv_heads:
             raise ValueError(f"num_heads {n_heads} is not divisible by n_kv_heads {self.n_kv_heads}")
-        self.head_dim = dim // n_heads
+        self.head_dim = dim // n_heads if head_dim is None else head_dim
+        inner_dim = self.n_heads * self.head_dim
         self.n_rep = self.n_heads // self.n_kv_heads
         self.scale = 1.0 / math.sqrt(self.head_dim) if scale is None else scale
         self.rotary_dim = rotary_dim
@@ -40,10 +45,10 @@ class MultiHeadAttention(nn.Cell):
         self.rotary_2d = rotary_2d
         kv_dim = self.n_kv_heads * self.head_dim
         linear = dict(param_init_type=param_init_type, compute_dtype=compute_dtype)
-        self.wq = Linear(dim, dim, has_bias=qkv_has_bias, **linear)
+        self.wq = Linear(dim, inner_dim, has_bias=qkv_has_bias, **linear)
         self.wk = Linear(dim, kv_dim, has_bias=qkv_has_bias, **linear)
         self.wv = Linear(dim, kv_dim, has_bias=qkv_has_bias, **linear)
-        self.wo = Linear(dim, dim, has_bias=out_has_bias, **linear)
+        self.wo = Linear(inner_dim, dim, has_bias=out_has_bias, **linear)
         self.softmax_dtype = runtime_dtype(softmax_compute_type, 'softmax_compute_type')
         self.batch_matmul = ops.BatchMatMul()
         self.batch_matmul_t = ops.BatchMatMul(transpose_b=True)
@@ -96,9 +101,9 @@ class MultiHeadAttention(nn.Cell):
         (prefill) the keys/values also replace the KV cache (seq must equal its length).
         prefix_key_value: (2, batch, kv_heads, prefix_len, head_dim) keys and values every query also attends to
         (P-Tuning v2), placed before the sequence's own; they carry no position (no RoPE).
-        query_input: (batch, seq, dim) the queries are projected from instead of x (PanGu-Alpha's top query layer,
-        whose queries are learned position embeddings); keys and values still come from x."""
-        bsz, seq_len, dim = x.shape
+        query_input: (batch, q_len, dim) the queries are projected from instead of x (PanGu-Alpha's top query layer,
+        whose queries are learned position embeddings; T5's cross-attention, whose keys and values come from the
+        encoder output x); the output has q_len rows."""
         query, key, value = self._project(x, freqs, query_input)
         if fill_cache:
             key, value = self.kv_cache.fill(key, value)
@@ -107,20 +112,40 @@ class MultiHeadAttention(nn.Cell):
             value = ops.concat((ops.cast(prefix_key_value[1], value.dtype), value), 2)
             prefix_bias = ops.zeros(bias.shape[:-1] + (prefix_key_value.shape[3],), bias.dtype)
             bias = ops.concat((prefix_bias, bias), -1)
+        return self._attend(query, key, value, bias)
+
+    def _attend(self, query, key, value, bias):
+        """query (batch, heads, q_len, head_dim) over key/value (batch, kv_heads, kv_len, head_dim) -> the output
+        projection of the context, (batch, q_len, dim)."""
+        bsz, _, q_len, _ = query.shape
         key = self._repeat_kv(key)
         value = self._repeat_kv(value)
         # scores: (batch, heads, q_len, kv_len)
         scores = self.batch_matmul_t(query, key) * self.scale
         probs = self._probs(scores, bias, value.dtype)
-        context = self.batch_matmul(probs, value)                     # (batch, heads, seq, head_dim)
-        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (bsz, seq_len, dim))
+        context = self.batch_matmul(probs, value)                     # (batch, heads, q_len, head_dim)
+        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (bsz, q_len, self.n_heads * self.head_dim))
         return self.wo(context)
+
+    def fill_kv(self, kv_input):
+        """Cross-attention under a KV cache: project `kv_input` (batch, kv_len, dim) (the encoder output; kv_len
+        equals the cache length) to keys/values and store them; `attend_cache` then reads them every step."""
+        key = self._heads(self.wk(kv_input), self.n_kv_heads)
+        value = self._heads(self.wv(kv_input), self.n_kv_heads)
+        return self.kv_cache.fill(key, value)
+
+    def attend_cache(self, x, bias):
+        """Queries from x (batch, q_len, dim) over every key/value `fill_kv` stored; bias broadcastable to
+        (batch, heads, q_len, kv_len)."""
+        query = self._heads(self.wq(x), self.n_heads)
+        key, value = self.kv_cache.read()
+        return self._attend(query, ops.cast(key, query.dtype), ops.cast(value, query.dtype), bias)
 
     def decode(self, x, bias, freqs=None, position=None, query_input=None):
         """One new token per row. x: (batch, 1, dim); position: (batch,) int32; bias: additive over the cache
         slots, (batch|1, 1, 1, max_seq) or per head (batch|1, heads, 1, max_seq); freqs: (cos, sin) of shape
         (batch, 1, 1, rotary_dim) at each row's position."""
-        bsz, _, dim = x.shape
+        bsz = x.shape[0]
         query, key, value = self._project(x, freqs, query_input)                         # (b, heads, 1, hd)
         key_cache, value_cache = self.kv_cache.update(key, value, position)             # (b, kv, seq, hd)
         # group query heads by their KV head instead of copying the cache n_rep times
@@ -130,7 +155,7 @@ class MultiHeadAttention(nn.Cell):
         scores = self.batch_matmul_t(query, key_cache) * self.scale                     # (b, kv, rep, seq)
         probs = self._probs(scores, bias, value_cache.dtype)
         context = self.batch_matmul(probs, value_cache)                                 # (b, kv, rep, hd)
-        return self.wo(ops.reshape(context, (bsz, 1, dim)))
+        return self.wo(ops.reshape(context, (bsz, 1, self.n_heads * self.head_dim)))
 
 
 CausalSelfAttention = MultiHeadAttention

@@ -30,6 +30,10 @@ class KVCache(nn.Cell):
         ops.assign(self.value_cache, ops.cast(value, self.value_cache.dtype))
         return key, value
 
+    def read(self):
+        """The whole caches as filled (cross-attention reads what `fill` stored from the encoder output)."""
+        return self.key_cache, self.value_cache
+
     def update(self, key, value, position):
         """Decode: key/value (batch, n_kv_heads, 1, head_dim) written at `position` (batch,) of each row;
         returns the full caches to attend over."""

@@ -17,20 +17,31 @@ class TransformerBlock(nn.Cell):
 
     With `norm_residual_scale` (GLM's DeepNorm) the residual is the normed input times that scale instead of
     the input: h = attention_norm(x) * s + drop(attention(...)), out = ffn_norm(h) * s + drop(feed_forward(...)).
-    The family builds the four parts (so it picks the norm, the attention's position scheme and the MLP)
+
+    With `cross_attention` (a seq2seq decoder block, T5; pre-norm only) a third residual sits between the two:
+    h = h + drop(cross_attention(queries cross_attention_norm(h), keys/values the encoder output)).
+    The family builds the parts (so it picks the norm, the attention's position scheme and the MLP)
     and passes them in; their child names are the same for every family.
     """
 
     def __init__(self, attention_norm, attention, ffn_norm, feed_forward, hidden_dropout=0.0,
-                 norm_residual_scale=None, norm_position='pre'):
+                 norm_residual_scale=None, norm_position='pre', cross_attention_norm=None, cross_attention=None):
         super().__init__()
         if norm_position not in ('pre', 'post'):
             raise ConfigError(f"norm_position must be 'pre' or 'post', got {norm_position!r}")
         if norm_position == 'post' and norm_residual_scale is not None:
             raise ConfigError("norm_residual_scale needs norm_position='pre'")
+        if (cross_attention is None) != (cross_attention_norm is None):
+            raise ConfigError("cross_attention and cross_attention_norm come together")
+        if cross_attention is not None and (norm_position == 'post' or norm_residual_scale is not None):
+            raise ConfigError("cross_attention needs the plain pre-norm residual")
         self.post_norm = norm_position == 'post'
         self.attention_norm = attention_norm
         self.attention = attention
+        self.has_cross_attention = cross_attention is not None
+        if self.has_cross_attention:
+            self.cross_attention_norm = cross_attention_norm
+            self.cross_attention = cross_attention
         self.ffn_norm = ffn_norm
         self.feed_forward = feed_forward
         self.hidden_dropout = nn.Dropout(p=hidden_dropout) if hidden_dropout else None
@@ -43,24 +54,41 @@ class TransformerBlock(nn.Cell):
             return normed * self.norm_residual_scale + branch
         return x + branch
 
-    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None, query_input=None):
+    def _cross(self, h, encoder_output, cross_bias):
+        """The cross-attention residual: keys/values from `encoder_output`, or from the cross KV cache (filled by
+        `fill_cross_cache`) when it is None."""
+        normed = self.cross_attention_norm(h)
+        if encoder_output is None:
+            return self._residual(h, normed, self.cross_attention.attend_cache(normed, cross_bias))
+        return self._residual(h, normed, self.cross_attention(encoder_output, cross_bias, query_input=normed))
+
+    def fill_cross_cache(self, encoder_output):
+        return self.cross_attention.fill_kv(encoder_output)
+
+    def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None, query_input=None,
+                  encoder_output=None, cross_bias=None):
         """query_input: the attention's queries come from it instead of the normed x (PanGu-Alpha's top query
-        layer)."""
+        layer). encoder_output / cross_bias: the cross-attention's keys/values source (None: its KV cache) and
+        additive bias (the encoder's padding)."""
         if self.post_norm:
             h = self.attention_norm(self._residual(x, x, self.attention(x, bias, freqs, fill_cache, prefix_key_value,
                                                                          query_input)))
             return self.ffn_norm(self._residual(h, h, self.feed_forward(h)))
         normed = self.attention_norm(x)
         h = self._residual(x, normed, self.attention(normed, bias, freqs, fill_cache, prefix_key_value, query_input))
+        if self.has_cross_attention:
+            h = self._cross(h, encoder_output, cross_bias)
         normed = self.ffn_norm(h)
         return self._residual(h, normed, self.feed_forward(normed))
 
-    def decode(self, x, bias, freqs=None, position=None, query_input=None):
+    def decode(self, x, bias, freqs=None, position=None, query_input=None, cross_bias=None):
         if self.post_norm:
             h = self.attention_norm(self._residual(x, x, self.attention.decode(x, bias, freqs, position, query_input)))
             return self.ffn_norm(self._residual(h, h, self.feed_forward(h)))
         normed = self.attention_norm(x)
         h = self._residual(x, normed, self.attention.decode(normed, bias, freqs, position, query_input))
+        if self.has_cross_attention:
+            h = self._cross(h, None, cross_bias)
         normed = self.ffn_norm(h)
         return self._residual(h, normed, self.feed_forward(normed))
 
@@ -68,6 +96,9 @@ class TransformerBlock(nn.Cell):
         self.attention_norm.shard((dp, 1, 1))
         self.ffn_norm.shard((dp, 1, 1))
         self.attention.shard(dp, mp)
+        if self.has_cross_attention:
+            self.cross_attention_norm.shard((dp, 1, 1))
+            self.cross_attention.shard(dp, mp)
         self.feed_forward.shard(dp, mp)
         return self
 

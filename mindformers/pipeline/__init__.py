@@ -5,7 +5,8 @@ from .text_classification_pipeline import TextClassificationPipeline
 from .fill_mask_pipeline import FillMaskPipeline
 from .token_classification_pipeline import TokenClassificationPipeline
 from .question_answering_pipeline import QuestionAnsweringPipeline
+from .translation_pipeline import TranslationPipeline
 from .pipeline import pipeline
 
 __all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline',
-           'TokenClassificationPipeline', 'QuestionAnsweringPipeline']
+           'TokenClassificationPipeline', 'QuestionAnsweringPipeline', 'TranslationPipeline']

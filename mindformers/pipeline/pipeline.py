@@ -21,8 +21,8 @@ def _check_task(task):
     if not MindFormerRegister.is_exist(MindFormerModuleType.PIPELINE, task):
         raise NotAvailableError(f"pipeline task '{task}' is an upstream task whose models are not available yet in "
                                 f"this build; available: text_generation, text_classification, "
-                                f"token_classification, question_answering, fill_mask (with a model instance or a "
-                                f"Hugging Face directory)")
+                                f"token_classification, question_answering, fill_mask, translation (with a model "
+                                f"instance or a Hugging Face directory)")
 
 
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',

@@ -9,7 +9,8 @@ from .text_classfication import TextClassificationTrainer
 from .token_classification import TokenClassificationTrainer
 from .question_answering import QuestionAnsweringTrainer
 from .masked_language_modeling import MaskedLanguageModelingTrainer
+from .translation import TranslationTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
            'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer',
-           'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer']
+           'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer', 'TranslationTrainer']

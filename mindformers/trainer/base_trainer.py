@@ -11,6 +11,8 @@ from mindformers.core.callback import build_callback, EvalCallBack
 from mindformers.core.context.parallel_check import check_parallel_config
 from mindformers.core.lr import build_lr
 from mindformers.core.metric import build_metric
+from mindformers.core.metric.text_generation_metrics import GENERATION_METRICS
+from mindformers.generation.text_generator import strip_trailing_pad
 from mindformers.core.optim import build_optim
 from mindformers.core.optim.param_groups import get_optimizer_grouped_parameters
 from mindformers.core.parallel_config import build_parallel_config
@@ -326,6 +328,36 @@ class BaseTrainer:
     def _evaluate_with(self, config, network, dataset, metrics):  # pylint: disable=unused-argument
         """One pass of `metrics` over `dataset`; tasks whose metrics score generated text override this."""
         return self._run_eval(network, dataset, metrics)
+
+    def evaluate_by_generation(self, config, network, dataset, metrics):
+        """Generate for every row's prompt (`input_ids` without its padding; an encoder-decoder's source) up to
+        model_config.max_decode_length (or seq_length), decode, and score the text against the decoded `labels`
+        with every metric (ADGENMetric, EmF1Metric, BleuMetric)."""
+        generating = [name for name in metrics if name in GENERATION_METRICS]
+        if len(generating) != len(metrics):
+            raise ConfigError(f"metric: {generating} score generated text and {sorted(set(metrics) - set(generating))} "
+                              f"the loss; evaluate them in separate runs")
+        tokenizer = self.build_task_tokenizer(config)
+        model_config = config.model.model_config
+        max_length = int(model_config.max_decode_length or model_config.seq_length)
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        seq2seq = getattr(network, 'is_encoder_decoder', False)   # its outputs are the decoder rows alone
+        for metric in metrics.values():
+            metric.clear()
+        for step, batch in enumerate(dataset.create_tuple_iterator(num_epochs=1, output_numpy=True)):
+            input_ids, labels = batch[0], batch[-1]
+            prompts = [[int(t) for t in strip_trailing_pad(row, pad_id)] for row in input_ids]
+            outputs = network.generate(prompts, max_length=max_length, eos_token_id=tokenizer.eos_token_id,
+                                       pad_token_id=pad_id)
+            predictions = [tokenizer.decode(out[0 if seq2seq else len(prompt):].tolist(), skip_special_tokens=True)
+                           for out, prompt in zip(outputs, prompts)]
+            references = [tokenizer.decode([int(t) for t in row if t >= 0], skip_special_tokens=True)
+                          for row in labels]
+            for metric in metrics.values():
+                metric.update(predictions, references)
+            logger.info("evaluated batch %d (%d prompts)", step + 1, len(prompts))
+        results = {name: metric.eval() for name, metric in metrics.items()}
+        return results[next(iter(results))] if len(results) == 1 else results
 
     def evaluate_process(self, config, network=None, dataset=None, metric_name=None, **kwargs):
         build_parallel_config(config)

@@ -23,7 +23,8 @@ _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
                   'text_classification': 'TextClassificationTrainer',
                   'token_classification': 'TokenClassificationTrainer',
                   'question_answering': 'QuestionAnsweringTrainer',
-                  'fill_mask': 'MaskedLanguageModelingTrainer'}
+                  'fill_mask': 'MaskedLanguageModelingTrainer',
+                  'translation': 'TranslationTrainer'}
 
 
 class Trainer:

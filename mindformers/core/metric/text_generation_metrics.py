@@ -11,10 +11,10 @@ from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
-__all__ = ['ADGENMetric', 'EmF1Metric', 'GENERATION_METRICS']
+__all__ = ['ADGENMetric', 'EmF1Metric', 'GENERATION_METRICS', 'as_texts']
 
 # metrics scored on generated text: the trainer generates for them instead of running the loss
-GENERATION_METRICS = ('ADGENMetric', 'EmF1Metric')
+GENERATION_METRICS = ('ADGENMetric', 'EmF1Metric', 'BleuMetric')
 
 
 def _jieba():
@@ -23,7 +23,7 @@ def _jieba():
     return jieba
 
 
-def _as_texts(values, name):
+def as_texts(values, name):
     if isinstance(values, tuple) and values and not isinstance(values[0], str):
         values = values[0]
     if isinstance(values, str):
@@ -54,7 +54,7 @@ class ADGENMetric(Metric):
         from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu  # pylint: disable=import-outside-toplevel
         from rouge_chinese import Rouge  # pylint: disable=import-outside-toplevel
         jieba = _jieba()
-        predictions, labels = _as_texts(inputs[0], 'ADGENMetric'), _as_texts(inputs[1], 'ADGENMetric')
+        predictions, labels = as_texts(inputs[0], 'ADGENMetric'), as_texts(inputs[1], 'ADGENMetric')
         for prediction, label in zip(predictions, labels):
             logger.info("pred is:\n%s\nlabel is:\n%s", prediction, label)
             hypothesis = ' '.join(jieba.cut(prediction))
@@ -148,8 +148,8 @@ class EmF1Metric(Metric):
         return float(strip(answer) == strip(prediction))
 
     def update(self, *inputs):
-        predictions = [p.strip().split('\n')[0] for p in _as_texts(inputs[0], 'EmF1Metric')]
-        labels = _as_texts(inputs[1], 'EmF1Metric')
+        predictions = [p.strip().split('\n')[0] for p in as_texts(inputs[0], 'EmF1Metric')]
+        labels = as_texts(inputs[1], 'EmF1Metric')
         logger.info("pred is:\n %s\nlabel is:\n %s", predictions, labels)
         self.predictions.extend(predictions)
         self.labels.extend(labels)

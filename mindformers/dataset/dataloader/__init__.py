@@ -3,5 +3,6 @@ from .build_dataloader import build_dataset_loader
 from .adgen_dataloader import ADGenDataLoader
 from .cluener_dataloader import CLUENERDataLoader
 from .squad_dataloader import SQuADDataLoader
+from .wmt16_dataloader import WMT16DataLoader
 
-__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader']
+__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader', 'WMT16DataLoader']

@@ -7,6 +7,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mindformers.tools.errors import ConfigError, DatasetError
+from mindformers.tools.logger import logger
 
 
 def clean_wikitext(text):
@@ -130,3 +131,13 @@ def parse_bool(name, value):
     if str(value).lower() in ('false', '0', 'no'):
         return False
     raise ConfigError(f"{name} must be True or False, got '{value}'")
+
+
+def write_mindrecord(output_file, rows, schema, description):
+    """All rows into one MindRecord file; rows are built (and checked) before anything is written."""
+    from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
+    writer = FileWriter(file_name=output_file, shard_num=1)
+    writer.add_schema(schema, description)
+    writer.write_raw_data(rows)
+    writer.commit()
+    logger.info("Wrote %d total instances (%s) to %s", len(rows), ', '.join(schema), output_file)

@@ -1,6 +1,7 @@
 """The component registry: every buildable class is looked up by (module type, name)."""
 import copy
 import importlib
+import inspect
 import os
 import sys
 
@@ -113,6 +114,7 @@ class MindFormerRegister:
             obj_cls = obj_type
         else:
             raise ConfigTypeError(f"'type' of a {module_type} must be a class name or a class, got {obj_type!r}")
+        _check_arguments(obj_cls, args, module_type)
         try:
             return obj_cls(**args)
         except Exception as err:  # re-raise with the class name in front, same exception type
@@ -161,3 +163,18 @@ def register_subclasses(classes, base_cls, module_type):
         if cls.__name__.startswith('_') or MindFormerRegister.is_exist(module_type, cls.__name__):
             continue
         MindFormerRegister.register_cls(cls, module_type)
+
+
+def _check_arguments(obj_cls, args, module_type):
+    """A YAML key the class does not take (or a required one missing) is a ConfigError naming the key and the keys
+    the class takes, instead of a TypeError from deep inside its constructor."""
+    try:
+        signature = inspect.signature(obj_cls)
+    except (TypeError, ValueError):   # builtins and extension classes may have none: let the call decide
+        return
+    try:
+        signature.bind(**args)
+    except TypeError as err:
+        accepted = [name for name, p in signature.parameters.items()
+                    if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        raise ConfigError(f"{module_type} {obj_cls.__name__}: {err}; it takes {accepted}") from None

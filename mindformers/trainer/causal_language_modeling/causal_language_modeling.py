@@ -1,9 +1,6 @@
 """CausalLanguageModelingTrainer: the `text_generation` task (pre-train, fine-tune, perplexity or generation
 metrics, generate)."""
 from mindformers.core.metric.text_generation_metrics import GENERATION_METRICS
-from mindformers.generation.text_generator import strip_trailing_pad
-from mindformers.tools.errors import ConfigError
-from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 from mindformers.trainer.base_trainer import BaseTrainer, read_predict_inputs
 
@@ -25,32 +22,9 @@ class CausalLanguageModelingTrainer(BaseTrainer):
 
     def _evaluate_with(self, config, network, dataset, metrics):
         """PerplexityMetric runs the loss; ADGENMetric / EmF1Metric generate for each prompt and score the text."""
-        generating = [name for name in metrics if name in GENERATION_METRICS]
-        if not generating:
+        if not any(name in GENERATION_METRICS for name in metrics):
             return super()._evaluate_with(config, network, dataset, metrics)
-        if len(generating) != len(metrics):
-            raise ConfigError(f"metric: {generating} score generated text and {sorted(set(metrics) - set(generating))} "
-                              f"the loss; evaluate them in separate runs")
-        tokenizer = self.build_task_tokenizer(config)
-        model_config = config.model.model_config
-        max_length = int(model_config.max_decode_length or model_config.seq_length)
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        for metric in metrics.values():
-            metric.clear()
-        for step, batch in enumerate(dataset.create_tuple_iterator(num_epochs=1, output_numpy=True)):
-            input_ids, labels = batch[0], batch[1]
-            prompts = [[int(t) for t in strip_trailing_pad(row, pad_id)] for row in input_ids]
-            outputs = network.generate(prompts, max_length=max_length, eos_token_id=tokenizer.eos_token_id,
-                                       pad_token_id=pad_id)
-            predictions = [tokenizer.decode(out[len(prompt):].tolist(), skip_special_tokens=True)
-                           for out, prompt in zip(outputs, prompts)]
-            references = [tokenizer.decode([int(t) for t in row if t >= 0], skip_special_tokens=True)
-                          for row in labels]
-            for metric in metrics.values():
-                metric.update(predictions, references)
-            logger.info("evaluated batch %d (%d prompts)", step + 1, len(prompts))
-        results = {name: metric.eval() for name, metric in metrics.items()}
-        return results[next(iter(results))] if len(results) == 1 else results
+        return self.evaluate_by_generation(config, network, dataset, metrics)
 
     def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
         """Generate for a string, a list of strings, or a .txt file (one prompt per line).

@@ -177,12 +177,18 @@ def _write(folder, **files):
 
 def test_auto_tokenizer_follows_the_directory_declaration_not_a_stray_tokenizer_model(tmp_path):
     """A sentencepiece file alone used to mean LlamaTokenizer whatever tokenizer_config.json declared."""
+    folder = _write(tmp_path / 'xlnet', tokenizer__model='not read',
+                    tokenizer_config__json='{"tokenizer_class": "XLNetTokenizer"}')
+    with pytest.raises(ConfigError) as error:
+        AutoTokenizer.from_pretrained(folder)
+    assert str(error.value) == (f"{folder}/tokenizer_config.json declares tokenizer_class XLNetTokenizer, which this "
+                                f"build has no tokenizer for")
     folder = _write(tmp_path / 't5', tokenizer__model='not read',
                     tokenizer_config__json='{"tokenizer_class": "T5Tokenizer"}')
     with pytest.raises(ConfigError) as error:
         AutoTokenizer.from_pretrained(folder)
-    assert str(error.value) == (f"{folder}/tokenizer_config.json declares tokenizer_class T5Tokenizer, which this "
-                                f"build has no tokenizer for")
+    assert str(error.value).startswith(f"{folder}/tokenizer_config.json declares T5Tokenizer but the directory has "
+                                       f"no spiece.model")
 
 
 def test_auto_tokenizer_declaration_that_the_files_contradict_is_one_error(tmp_path):

@@ -38,7 +38,8 @@ def _model_config(rel_path):
 
 
 def _book_path(name):
-    return os.path.join(PROJECT, _TRAINER_SUPPORT_TASKS_LIST['text_generation'][name])
+    task = next(task for task, names in _TRAINER_SUPPORT_TASKS_LIST.items() if name in names)
+    return os.path.join(PROJECT, _TRAINER_SUPPORT_TASKS_LIST[task][name])
 
 
 def _arch(model_config):
@@ -87,8 +88,10 @@ def test_every_component_type_is_registered(rel_path):
               (MindFormerModuleType.METRIC, config.metric.type),
               (MindFormerModuleType.PROCESSOR, config.processor.type),
               (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
-    if config.train_dataset.get('tokenizer'):
-        wanted.append((MindFormerModuleType.TOKENIZER, config.train_dataset.tokenizer.type))
+    dataset_tokenizer = (config.train_dataset.get('tokenizer') or {}).get('type')
+    # upstream's T5 YAMLs name the dataset tokenizer by a model name (`type: t5_small`), read by AutoTokenizer
+    if dataset_tokenizer and dataset_tokenizer not in MindFormerBook.get_model_name_support_list():
+        wanted.append((MindFormerModuleType.TOKENIZER, dataset_tokenizer))
     wanted += [(MindFormerModuleType.CALLBACK, cb['type']) for cb in config.callbacks + (config.eval_callbacks or [])]
     if isinstance(config.runner_wrapper.scale_sense, dict):
         wanted.append((MindFormerModuleType.WRAPPER, config.runner_wrapper.scale_sense.type))
@@ -130,6 +133,7 @@ def test_book_lists_the_upstream_llama_names():
     ('glm_6b', 6173286400 + 130528 * 4096, 1e-9),
     ('pangualpha_2_6b', 2.6e9, 0.01),
     ('pangualpha_13b', 13.1e9, 0.025),   # the paper's 13.1B; its sizes (40 x 5120, FFN 20480) give 12.8B
+    ('t5_small', 60506624, 1e-9),        # t5-small as released
 ])
 def test_num_parameters_matches_the_released_model(name, expected, tolerance):
     count = build_model_config(MindFormerConfig(_book_path(name)).model.model_config).num_parameters()
@@ -183,9 +187,9 @@ REAL_SIZE_YAMLS = [p for p in ALL_YAMLS if not any(k in p for k in ('tiny', 'gen
 def test_real_size_configs_keep_the_ascend_settings(rel_path):
     config = _load(rel_path)
     assert config.context.device_target == 'Ascend'
-    # upstream's token classification and question answering YAMLs compute in float32
-    assert config.model.model_config.compute_dtype in (('float32',) if 'tokcls' in rel_path or '/qa/' in rel_path else
-                                                       ('float16', 'bfloat16'))
+    # upstream's token classification, question answering and T5 YAMLs compute in float32
+    assert config.model.model_config.compute_dtype in (
+        ('float32',) if 'tokcls' in rel_path or '/qa/' in rel_path or '/t5/' in rel_path else ('float16', 'bfloat16'))
     assert config.runner_wrapper.type == 'MFTrainOneStepCell'
     assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
     assert config.recompute_config.recompute in (True, False)
@@ -243,6 +247,10 @@ def test_parallel_layout_divides_the_model(rel_path):
     if type(model_config).__name__ == "BertConfig":   # Hugging Face field names
         assert model_config.num_attention_heads % layout.model_parallel == 0
         assert model_config.intermediate_size % layout.model_parallel == 0
+        return
+    if type(model_config).__name__ == "T5Config":
+        assert model_config.num_heads % layout.model_parallel == 0
+        assert model_config.d_ff % layout.model_parallel == 0
         return
     assert model_config.num_heads % layout.model_parallel == 0
     assert (getattr(model_config, 'n_kv_heads', None) or model_config.num_heads) % layout.model_parallel == 0

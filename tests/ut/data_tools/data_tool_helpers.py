@@ -1,19 +1,13 @@
 """Helpers for the data-tool tests: load repository scripts as modules, run them as a user would."""
-import importlib.util
 import os
 import subprocess
 import sys
 
+from repo_scripts import load_script  # noqa: F401  (the data-tool tests import it from here)
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PREPROCESS = 'mindformers/tools/dataset_preprocess/llama/llama_preprocess.py'
 CONVERTER = 'mindformers/tools/dataset_preprocess/llama/alpaca_converter.py'
-
-
-def load_script(relative_path, module_name):
-    spec = importlib.util.spec_from_file_location(module_name, os.path.join(REPO_ROOT, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_script(relative_path, *args, cwd=None):

@@ -1,20 +1,14 @@
 """Tokenizer test fixtures: the real LLaMA-style sentencepiece model from ../shared, and a tiny one trained here."""
-import importlib.util
 import os
 
 import pytest
+
+from repo_scripts import load_script
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SHARED_SPM = os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'data', 'tokenizers', 'llama_style_spm',
                           'tokenizer.model')
 EMMA = os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'data', 'text', 'austen', 'emma.txt')
-
-
-def load_script(relative_path, module_name):
-    spec = importlib.util.spec_from_file_location(module_name, os.path.join(REPO_ROOT, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(name='llama_model_file', scope='session')

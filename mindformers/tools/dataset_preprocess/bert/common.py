@@ -1,6 +1,5 @@
-"""What the BERT data tools share: the tokenizer arguments and writing rows to MindRecord."""
+"""What the BERT data tools share: the tokenizer arguments."""
 from mindformers.tools.dataset_preprocess.common import parse_bool
-from mindformers.tools.logger import logger
 
 
 def add_bert_tokenizer_args(parser, default_name='bert_base_uncased', lower_case='True'):
@@ -23,13 +22,3 @@ def bert_tokenizer(args, **options):
     from mindformers.auto_class import AutoTokenizer  # pylint: disable=import-outside-toplevel
     folder = AutoTokenizer.named_vocab_folder(args.tokenizer_type, BertTokenizer)
     return BertTokenizer.from_pretrained(folder, do_lower_case=lower, **options)
-
-
-def write_mindrecord(output_file, rows, schema, description):
-    """All rows into one MindRecord file; rows are built (and checked) before anything is written."""
-    from mindspore.mindrecord import FileWriter  # pylint: disable=import-outside-toplevel
-    writer = FileWriter(file_name=output_file, shard_num=1)
-    writer.add_schema(schema, description)
-    writer.write_raw_data(rows)
-    writer.commit()
-    logger.info("Wrote %d total instances (%s) to %s", len(rows), ', '.join(schema), output_file)

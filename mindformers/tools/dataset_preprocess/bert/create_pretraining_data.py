@@ -30,9 +30,9 @@ if __name__ == '__main__':
 import numpy as np
 from tqdm import tqdm
 
-from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer, write_mindrecord
+from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import check_output_file, parse_bool, positive_int, read_text
+from mindformers.tools.dataset_preprocess.common import check_output_file, parse_bool, positive_int, read_text, write_mindrecord
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 

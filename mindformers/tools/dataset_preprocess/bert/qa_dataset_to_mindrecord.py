@@ -29,9 +29,9 @@ import numpy as np
 
 from mindformers.dataset.dataloader.squad_dataloader import (COLUMNS, MAX_SEQ_LEN, convert_examples_to_features,
                                                              read_squad, write_squad_temp)
-from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer, write_mindrecord
+from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import check_output_file, parse_bool, positive_int
+from mindformers.tools.dataset_preprocess.common import check_output_file, parse_bool, positive_int, write_mindrecord
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 

@@ -30,9 +30,9 @@ from tqdm import tqdm
 from mindformers.dataset.dataloader.cluener_dataloader import read_cluener
 from mindformers.dataset.labels import cluener_labels
 from mindformers.dataset.transforms.text_transforms import LabelPadding, TokenizeWithLabel
-from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer, write_mindrecord
+from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import check_output_file, positive_int
+from mindformers.tools.dataset_preprocess.common import check_output_file, positive_int, write_mindrecord
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.logger import logger
 

@@ -31,9 +31,9 @@ import numpy as np
 from tqdm import tqdm
 
 from mindformers.dataset.labels import labels as DATASET_LABELS
-from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer, write_mindrecord
+from mindformers.tools.dataset_preprocess.bert.common import add_bert_tokenizer_args, bert_tokenizer
 from mindformers.tools.dataset_preprocess.cli import OneLineArgumentParser, run_cli
-from mindformers.tools.dataset_preprocess.common import check_output_file, parse_bool, positive_int, read_text
+from mindformers.tools.dataset_preprocess.common import check_output_file, parse_bool, positive_int, read_text, write_mindrecord
 from mindformers.tools.dataset_preprocess.gpt2.txtcls_dataset_to_mindrecord import DATASETS as SINGLE_DATASETS
 from mindformers.tools.dataset_preprocess.gpt2.txtcls_dataset_to_mindrecord import read_examples as read_single
 from mindformers.tools.errors import ConfigError, DatasetError

@@ -1,0 +1,4 @@
+"""translation task trainer."""
+from .translation_finetune import TranslationTrainer
+
+__all__ = ['TranslationTrainer']
