@@ -1,4 +1,4 @@
-"""Transformer MLPs: the plain FeedForward w2(act(w1 x)) and the gated SwiGLU w2(silu(w1 x) * w3 x)."""
+"""Transformer MLPs: the plain FeedForward w2(act(w1 x)) and the gated w2(act(w1 x) * w3 x) (SwiGLU with silu)."""
 from mindspore import nn, ops
 
 from mindformers.modules.activation import get_activation
@@ -28,10 +28,13 @@ class FeedForward(nn.Cell):
 
 
 class SwiGLUFeedForward(nn.Cell):
-    """Gated MLP used by LLaMA-style models; w1 = gate, w3 = up, w2 = down projection."""
+    """Gated MLP used by LLaMA-style models; w1 = gate, w3 = up, w2 = down projection. `activation` of the gate is
+    silu (SwiGLU) unless given (T5 v1.1's gated-gelu: 'gelu')."""
 
-    def __init__(self, dim, hidden_dim, has_bias=False, param_init_type='float32', compute_dtype='float32'):
+    def __init__(self, dim, hidden_dim, has_bias=False, param_init_type='float32', compute_dtype='float32',
+                 activation='silu'):
         super().__init__()
+        self.gate_activation = None if activation == 'silu' else get_activation(activation)
         self.w1 = Linear(dim, hidden_dim, has_bias=has_bias, param_init_type=param_init_type,
                          compute_dtype=compute_dtype)
         self.w3 = Linear(dim, hidden_dim, has_bias=has_bias, param_init_type=param_init_type,
@@ -51,4 +54,5 @@ class SwiGLUFeedForward(nn.Cell):
 
     def construct(self, x):
         gate = self.w1(x)
-        return self.w2(self.mul(gate * ops.sigmoid(gate), self.w3(x)))
+        gate = gate * ops.sigmoid(gate) if self.gate_activation is None else self.gate_activation(gate)
+        return self.w2(self.mul(gate, self.w3(x)))

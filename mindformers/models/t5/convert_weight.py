@@ -30,6 +30,11 @@ _ATTENTION = {'q': 'wq', 'k': 'wk', 'v': 'wv', 'o': 'wo'}
 _SUBLAYERS = {'encoder': {0: ('attention_norm', 'attention'), 1: ('ffn_norm', None)},
               'decoder': {0: ('attention_norm', 'attention'), 1: ('cross_attention_norm', 'cross_attention'),
                           2: ('ffn_norm', None)}}
+# HF MLP names -> ours: wi (ReLU MLP) or the gate wi_0 and up wi_1 (gated MLP), then wo
+_MLP = {'DenseReluDense.wi': 'w1', 'DenseReluDense.wi_0': 'w1', 'DenseReluDense.wi_1': 'w3', 'DenseReluDense.wo': 'w2'}
+# Hugging Face activation names -> ours, and back
+_HF_TO_OUR_ACT = {'relu': 'relu', 'gelu_new': 'gelu', 'gelu': 'gelu_exact', 'silu': 'silu'}
+_OUR_TO_HF_ACT = {'relu': 'relu', 'gelu': 'gelu_new', 'gelu_new': 'gelu_new', 'gelu_exact': 'gelu', 'silu': 'silu'}
 _HF_LAYER = re.compile(r'^(encoder|decoder)\.block\.(\d+)\.layer\.(\d)\.(.+)\.weight$')
 # copies of the token table HF state dicts may carry
 _TIED_COPIES = ('encoder.embed_tokens.weight', 'decoder.embed_tokens.weight')
@@ -54,8 +59,8 @@ def _hf_to_ours(name):
         if len(parts) == 2 and parts[0] in ('SelfAttention', 'EncDecAttention') and parts[1] in _ATTENTION:
             return f'{prefix}{attention}.{_ATTENTION[parts[1]]}.weight'
         return None
-    if rest in ('DenseReluDense.wi', 'DenseReluDense.wo'):
-        return prefix + ('feed_forward.w1.weight' if rest.endswith('wi') else 'feed_forward.w2.weight')
+    if rest in _MLP:
+        return f'{prefix}feed_forward.{_MLP[rest]}.weight'
     return None
 
 
@@ -68,7 +73,8 @@ def _hf_names(config):
                 base = f'{stack}.block.{i}.layer.{sublayer}.'
                 names.append(base + 'layer_norm.weight')
                 if attention is None:
-                    names += [base + 'DenseReluDense.wi.weight', base + 'DenseReluDense.wo.weight']
+                    inputs = ('wi_0', 'wi_1') if config.is_gated_act else ('wi',)
+                    names += [f'{base}DenseReluDense.{name}.weight' for name in inputs + ('wo',)]
                 else:
                     kind = 'EncDecAttention' if attention == 'cross_attention' else 'SelfAttention'
                     names += [f'{base}{kind}.{proj}.weight' for proj in _ATTENTION]
@@ -89,9 +95,12 @@ def hf_config_to_kwargs(hf_config):
     if missing:
         raise ConfigError(f"config.json lacks {missing}; a T5 config.json needs {list(required)}")
     projection = hf_config.get('feed_forward_proj', 'relu')
-    if projection != 'relu':
-        raise ConfigError(f"config.json feed_forward_proj '{projection}' is not supported; T5 here has the ReLU MLP "
-                          f"of the original T5 ('relu'), not the gated MLP of T5 v1.1 / Flan-T5")
+    gated = projection.startswith('gated-')
+    # transformers reads 'gated-gelu' as the tanh GELU (gelu_new)
+    act = 'gelu_new' if projection == 'gated-gelu' else projection.split('-')[-1]
+    if act not in _HF_TO_OUR_ACT or projection.count('-') > int(gated):
+        raise ConfigError(f"config.json feed_forward_proj '{projection}' is not supported; supported: "
+                          f"{sorted(_HF_TO_OUR_ACT)} and their 'gated-' forms")
     pad = _first(hf_config.get('pad_token_id'), 0)
     return dict(vocab_size=hf_config['vocab_size'], hidden_size=hf_config['d_model'], d_kv=hf_config['d_kv'],
                 d_ff=hf_config['d_ff'], num_layers=hf_config['num_layers'],
@@ -106,22 +115,27 @@ def hf_config_to_kwargs(hf_config):
                 initializer_factor=hf_config.get('initializer_factor', 1.0),
                 pad_token_id=pad, eos_token_id=_first(hf_config.get('eos_token_id'), 1),
                 start_token_id=_first(hf_config.get('decoder_start_token_id'), pad),
-                tie_word_embeddings=hf_config.get('tie_word_embeddings', True), hidden_act='relu',
+                tie_word_embeddings=hf_config.get('tie_word_embeddings', True), hidden_act=_HF_TO_OUR_ACT[act],
+                is_gated_act=gated,
                 seq_length=512, max_decode_length=512, max_position_embeddings=512, batch_size=1,
                 compute_dtype='float32', param_init_type='float32')
 
 
 def to_hf_config(config):
     """Our T5Config -> a transformers config.json dict."""
-    if config.hidden_act != 'relu':
-        raise ConfigError(f"hidden_act '{config.hidden_act}' has no Hugging Face T5 equivalent; only 'relu'")
+    if config.hidden_act not in _OUR_TO_HF_ACT:
+        raise ConfigError(f"hidden_act '{config.hidden_act}' has no Hugging Face T5 equivalent; supported: "
+                          f"{sorted(_OUR_TO_HF_ACT)}")
+    act = _OUR_TO_HF_ACT[config.hidden_act]
+    projection = ('gated-gelu' if act == 'gelu_new' else f'gated-{act}') if config.is_gated_act else act
     return {'architectures': ['T5ForConditionalGeneration'], 'model_type': 't5', 'vocab_size': config.vocab_size,
             'd_model': config.hidden_size, 'd_kv': config.d_kv, 'd_ff': config.d_ff, 'num_layers': config.num_layers,
             'num_decoder_layers': config.num_decoder_layers, 'num_heads': config.num_heads,
             'relative_attention_num_buckets': config.relative_attention_num_buckets,
             'relative_attention_max_distance': config.relative_attention_max_distance,
             'dropout_rate': config.hidden_dropout_rate, 'layer_norm_epsilon': config.layer_norm_epsilon,
-            'initializer_factor': config.initializer_factor, 'feed_forward_proj': 'relu', 'is_encoder_decoder': True,
+            'initializer_factor': config.initializer_factor, 'feed_forward_proj': projection,
+            'is_encoder_decoder': True,
             'use_cache': True, 'pad_token_id': config.pad_token_id, 'eos_token_id': config.eos_token_id,
             'decoder_start_token_id': config.start_token_id, 'tie_word_embeddings': bool(config.tie_word_embeddings)}
 
@@ -144,6 +158,8 @@ def expected_shapes(config):
                     shapes[f'{prefix}{attention}.{proj}.weight'] = (inner, hidden)
                 shapes[f'{prefix}{attention}.wo.weight'] = (hidden, inner)
             shapes[f'{prefix}feed_forward.w1.weight'] = (ffn, hidden)
+            if config.is_gated_act:
+                shapes[f'{prefix}feed_forward.w3.weight'] = (ffn, hidden)
             shapes[f'{prefix}feed_forward.w2.weight'] = (hidden, ffn)
     if not config.tie_word_embeddings:
         shapes['lm_head.weight'] = (config.vocab_size, hidden)

@@ -1,9 +1,10 @@
 """T5: an encoder over the source and a decoder over the target with cross-attention, sharing one token table.
 
 Both stacks are pre-norm blocks of the shared modules: T5's LayerNorm is RMSNorm (no mean, no bias), attention has
-no biases and no 1/sqrt(d) scaling, the MLP is ReLU without biases. Positions come from one learned relative
-position bias per stack (bidirectional buckets in the encoder, causal in the decoder) added to the scores of every
-block. The head is the token table (tied), fed the decoder output times hidden_size^-0.5.
+no biases and no 1/sqrt(d) scaling, the MLP is ReLU without biases (or gated, as T5 v1.1's, with `is_gated_act`).
+Positions come from one learned relative position bias per stack (bidirectional buckets in the encoder, causal in
+the decoder) added to the scores of every block. The head is the token table (tied), fed the decoder output times
+hidden_size^-0.5, or an own `lm_head` (untied, T5 v1.1).
 
 Training rows are upstream's TranslationDataset columns `input_ids, attention_mask, labels`: the decoder reads the
 labels shifted right behind `start_token_id`, and the loss skips pad (and -100) labels. Under `use_past` the
@@ -22,7 +23,7 @@ from mindformers.models.base_model import BaseModel
 from mindformers.models.t5.t5_config import T5Config, T5_NAMES
 from mindformers.modules.attention import MultiHeadAttention
 from mindformers.modules.embeddings import VocabEmbedding
-from mindformers.modules.feed_forward import FeedForward
+from mindformers.modules.feed_forward import FeedForward, SwiGLUFeedForward
 from mindformers.modules.layers import Linear
 from mindformers.modules.masks import causal_mask, decode_mask, padding_mask
 from mindformers.modules.normalization import RMSNorm
@@ -55,8 +56,12 @@ def _t5_block(config, is_decoder):
     if is_decoder:
         cross = dict(cross_attention_norm=_t5_norm(config),
                      cross_attention=_t5_attention(config, use_past, config.seq_length))
-    feed_forward = FeedForward(config.hidden_size, config.d_ff, config.hidden_act, has_bias=False,
-                               param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
+    dtypes = dict(param_init_type=config.param_init_type, compute_dtype=config.compute_dtype)
+    if config.is_gated_act:   # T5 v1.1 / Flan-T5: wo(act(wi_0 x) * wi_1 x)
+        feed_forward = SwiGLUFeedForward(config.hidden_size, config.d_ff, has_bias=False,
+                                         activation=config.hidden_act, **dtypes)
+    else:
+        feed_forward = FeedForward(config.hidden_size, config.d_ff, config.hidden_act, has_bias=False, **dtypes)
     return TransformerBlock(_t5_norm(config), _t5_attention(config, use_past, config.max_decode_length),
                             _t5_norm(config), feed_forward, hidden_dropout=config.hidden_dropout_rate, **cross)
 
@@ -163,7 +168,8 @@ class T5ForConditionalGeneration(BaseModel, GeneratorMixin):
         factor, hidden, inner = config.initializer_factor, config.hidden_size, config.num_heads * config.d_kv
         stds = {'attention.wq.': (hidden * config.d_kv) ** -0.5, 'attention.wk.': hidden ** -0.5,
                 'attention.wv.': hidden ** -0.5, 'attention.wo.': inner ** -0.5,
-                'feed_forward.w1.': hidden ** -0.5, 'feed_forward.w2.': config.d_ff ** -0.5,
+                'feed_forward.w1.': hidden ** -0.5, 'feed_forward.w3.': hidden ** -0.5,
+                'feed_forward.w2.': config.d_ff ** -0.5,
                 'relative_attention_bias.': hidden ** -0.5, 'shared.': 1.0, 'lm_head.': hidden ** -0.5}
         for param in self.trainable_params():
             std = next((value for key, value in stds.items() if key in param.name), None)

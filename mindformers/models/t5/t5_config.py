@@ -27,7 +27,8 @@ class T5Config(BaseConfig):
     Beyond upstream: `num_hidden_layers` (the key upstream's tiny YAML writes) sets `num_layers` when that is not
     given (upstream silently kept 6 layers); `relative_attention_max_distance` (128) and `tie_word_embeddings`
     (True; False gives a separate `lm_head` and no output scaling, as T5 v1.1 checkpoints) are Hugging Face's
-    fields; `ignore_token_id` (-100) labels are masked out of the loss as pad labels are.
+    fields; `ignore_token_id` (-100) labels are masked out of the loss as pad labels are; `is_gated_act` (Hugging
+    Face's) gives the gated MLP of T5 v1.1 / Flan-T5, wo(act(wi_0 x) * wi_1 x), with `hidden_act` on the gate.
     """
     _support_list = T5_NAMES
 
@@ -41,7 +42,7 @@ class T5Config(BaseConfig):
                  max_length=20, do_sample=False, param_init_type='float32', layernorm_compute_type='float32',
                  softmax_compute_type='float32', hidden_act='relu', post_layernorm_residual=False, offset=0,
                  use_past=False, moe_config=None, relative_attention_max_distance=128, tie_word_embeddings=True,
-                 ignore_token_id=-100, **kwargs):
+                 ignore_token_id=-100, is_gated_act=False, **kwargs):
         num_hidden_layers = kwargs.pop('num_hidden_layers', None)
         if num_layers is None:
             num_layers = 6 if num_hidden_layers is None else num_hidden_layers
@@ -95,6 +96,7 @@ class T5Config(BaseConfig):
         self.moe_config = None if moe_config == 'default' else moe_config
         self.tie_word_embeddings = tie_word_embeddings
         self.ignore_token_id = ignore_token_id
+        self.is_gated_act = is_gated_act
         self.validate()
 
     @property
@@ -134,7 +136,7 @@ class T5Config(BaseConfig):
     def num_parameters(self):
         """Parameter count computed from the sizes (no allocation)."""
         hidden, inner = self.hidden_size, self.num_heads * self.d_kv
-        attention, mlp = 4 * hidden * inner, 2 * hidden * self.d_ff
+        attention, mlp = 4 * hidden * inner, (3 if self.is_gated_act else 2) * hidden * self.d_ff
         stacks = 2 * (self.relative_attention_num_buckets * self.num_heads + hidden)
         encoder = self.num_layers * (attention + mlp + 2 * hidden)
         decoder = self.num_decoder_layers * (2 * attention + mlp + 3 * hidden)

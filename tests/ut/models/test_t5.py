@@ -238,9 +238,28 @@ def test_config_errors_name_the_field(kwargs, message):
         T5Config(**dict(base, **kwargs))
 
 
-def test_gated_t5_v1_1_config_is_refused_with_one_line():
-    with pytest.raises(ConfigError, match="feed_forward_proj 'gated-gelu' is not supported"):
-        convert_weight.hf_config_to_kwargs(dict(HF_CONFIG, d_model=32, feed_forward_proj='gated-gelu'))
+def test_gated_gelu_t5_v1_1_matches_transformers_and_round_trips():
+    """T5 v1.1 / Flan-T5: the gated-GELU MLP (wi_0, wi_1) and an untied head."""
+    hf = hf_model(seed=11, feed_forward_proj='gated-gelu', tie_word_embeddings=False)
+    ours = ours_from(hf)
+    assert ours.config.is_gated_act and ours.config.hidden_act == 'gelu'
+    src, mask, labels = batch(6)
+    expected = hf_forward(hf, src, mask, labels)
+    assert np.abs(ours(Tensor(src), Tensor(mask), Tensor(np.where(labels == -100, 0, labels))).asnumpy() -
+                  expected.logits.numpy()).max() <= TOL
+    assert float(ours(Tensor(src), Tensor(mask), Tensor(labels), return_loss=True).asnumpy()) == \
+        pytest.approx(float(expected.loss), rel=1e-5)
+    assert ours.config.num_parameters() == sum(p.size for p in ours.trainable_params())
+    state = {name: value.detach().numpy() for name, value in hf.state_dict().items()}
+    back = convert_weight.convert_to_hf_state_dict(convert_weight.convert_hf_state_dict(state, ours.config),
+                                                   ours.config)
+    assert set(back) == set(state) and all(np.array_equal(back[n], state[n]) for n in back)
+    assert convert_weight.to_hf_config(ours.config)['feed_forward_proj'] == 'gated-gelu'
+
+
+def test_unknown_feed_forward_proj_is_refused_with_one_line():
+    with pytest.raises(ConfigError, match="feed_forward_proj 'gated-swish-x' is not supported"):
+        convert_weight.hf_config_to_kwargs(dict(HF_CONFIG, d_model=32, feed_forward_proj='gated-swish-x'))
 
 
 def test_parameter_count_from_the_config_equals_the_built_model_and_t5_small():
