@@ -90,7 +90,7 @@ def test_predict_writes_the_pipelines_translations(work, trained):
     assert sum(t == w for t, w in zip(targets, [x for chunk in written for x in chunk['translation_text']])) >= 3
 
 
-def test_training_from_the_mindrecord_tool_rows_reads_the_same_pairs(work):
+def test_the_mindrecord_tool_rows_train_through_the_wmt16_yaml(work):
     rows = work / 'val.mindrecord'
     result = run_script(TOOL, ['--dataset_dir', work / 'toy', '--stage', 'val', '--output_file', rows,
                                '--vocab_file', work / 'toy' / 'spiece.model', '--src_max_length', 32,
