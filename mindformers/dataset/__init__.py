@@ -6,13 +6,14 @@ from .question_answering_dataset import QuestionAnsweringDataset
 from .mask_language_model_dataset import MaskLanguageModelDataset
 from .keyword_gen_dataset import KeyWordGenDataset
 from .translation_dataset import TranslationDataset
+from .image_classification_dataset import ImageCLSDataset
 from .dataloader import ADGenDataLoader, CLUENERDataLoader, SQuADDataLoader, WMT16DataLoader
 from .transforms import TokenizeWithLabel, LabelPadding
 from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
 
 __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClassificationDataset',
-           'QuestionAnsweringDataset', 'MaskLanguageModelDataset', 'KeyWordGenDataset', 'TranslationDataset',
+           'QuestionAnsweringDataset', 'MaskLanguageModelDataset', 'KeyWordGenDataset', 'TranslationDataset', 'ImageCLSDataset',
            'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader', 'WMT16DataLoader', 'TokenizeWithLabel',
            'LabelPadding', 'build_dataset',
            'build_dataset_loader']

@@ -1,4 +1,5 @@
-"""Label names by id: the text classification datasets the txtcls data tools read, and CLUENER's BIOS tags."""
+"""Label names by id: the text classification datasets the txtcls data tools read, the image classification
+datasets (MNIST, CIFAR-10), and CLUENER's BIOS tags."""
 
 labels = {
     'cola': ['unacceptable', 'acceptable'],
@@ -6,6 +7,8 @@ labels = {
     'imdb': ['negative', 'positive'],
     'ag_news': ['World', 'Sports', 'Business', 'Sci/Tech'],
     'mnli': ['contradiction', 'entailment', 'neutral'],   # BERT's MNLI processor order
+    'mnist': [str(digit) for digit in range(10)],
+    'cifar10': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
 }
 
 # CLUENER2020's ten entity types; token classification labels are BIOS tags of them, by id:

@@ -20,3 +20,5 @@ from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Mode
 from .bert import BertConfig, BertModel, BertForPreTraining, BertForMaskedLM, BertForSequenceClassification, \
     BertForMultipleChoice, BertForTokenClassification, BertForQuestionAnswering, BertTokenizer, BertProcessor
 from .t5 import T5Config, T5ForConditionalGeneration, T5Tokenizer, T5Processor
+from .image_processor import BaseImageProcessor
+from .vit import ViTConfig, ViTModel, ViTForImageClassification, ViTImageProcessor, ViTProcessor

@@ -15,10 +15,11 @@ HF_MODEL_TYPES = {
     'chatglm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
     'bert': ('bert', 'BertConfig', 'BertModel'),
     't5': ('t5', 'T5Config', 'T5ForConditionalGeneration'),
+    'vit': ('vit', 'ViTConfig', 'ViTForImageClassification'),
 }
 
 CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2',
-                    'bert': 'bert', 't5': 't5'}
+                    'bert': 'bert', 't5': 't5', 'vit': 'vit'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',

@@ -189,7 +189,12 @@ def convert_ckpt_to_hf(converter, input_path, output_path, config_path=None, dty
         if tuple(ours[name].shape) != shape:
             raise CheckpointError(f"{input_path}: parameter '{name}' has shape {tuple(ours[name].shape)} but the "
                                   f"config needs {shape}")
-    hf_state = converter.convert_to_hf_state_dict({n: ours[n] for n in shapes}, config)
+    kept = {n: ours[n] for n in shapes}
+    heads = getattr(converter, 'head_shapes', None)   # task heads go along when the checkpoint has them
+    if heads is not None:
+        kept.update({n: ours[n] for n, shape in heads(config).items()
+                     if n in ours and tuple(ours[n].shape) == shape})
+    hf_state = converter.convert_to_hf_state_dict(kept, config)
     np_dtype = {'fp32': np.float32, 'fp16': np.float16, 'bf16': np.float32}[dtype]
     hf_state = {n: v.astype(np_dtype) for n, v in hf_state.items()}
     hf_config = converter.to_hf_config(config)

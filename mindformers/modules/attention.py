@@ -89,7 +89,9 @@ class MultiHeadAttention(nn.Cell):
         return query, key, self._heads(self.wv(x), self.n_kv_heads)
 
     def _probs(self, scores, bias, dtype):
-        scores = ops.cast(scores, self.softmax_dtype) + bias
+        scores = ops.cast(scores, self.softmax_dtype)
+        if bias is not None:          # None: every query sees every key (vision encoders)
+            scores = scores + bias
         probs = ops.cast(self.softmax(scores), dtype)
         if self.attention_dropout is not None:
             probs = self.attention_dropout(probs)

@@ -9,6 +9,23 @@ from mindformers.modules.normalization import LayerNorm
 from mindformers.tools.errors import ConfigError
 
 
+class DropPath(nn.Cell):
+    """Stochastic depth: in training, each sample's input is zeroed with probability `rate`, else scaled by
+    1 / (1 - rate); in eval it passes unchanged."""
+
+    def __init__(self, rate):
+        super().__init__()
+        if not 0 <= rate < 1:
+            raise ConfigError(f"drop_path_rate must be in [0, 1), got {rate!r}")
+        self.dropout = nn.Dropout(p=rate)
+
+    def construct(self, x):
+        if not self.training:
+            return x
+        keep = self.dropout(ops.ones((x.shape[0],) + (1,) * (x.ndim - 1), x.dtype))
+        return x * keep
+
+
 class TransformerBlock(nn.Cell):
     """h = x + drop(attention(attention_norm(x))); out = h + drop(feed_forward(ffn_norm(h))).
 
@@ -20,12 +37,15 @@ class TransformerBlock(nn.Cell):
 
     With `cross_attention` (a seq2seq decoder block, T5; pre-norm only) a third residual sits between the two:
     h = h + drop(cross_attention(queries cross_attention_norm(h), keys/values the encoder output)).
+    With `drop_path_rate` (stochastic depth: ViT, Swin) each residual branch of a training sample is dropped
+    whole with that probability and the kept ones are scaled by 1 / (1 - rate).
     The family builds the parts (so it picks the norm, the attention's position scheme and the MLP)
     and passes them in; their child names are the same for every family.
     """
 
     def __init__(self, attention_norm, attention, ffn_norm, feed_forward, hidden_dropout=0.0,
-                 norm_residual_scale=None, norm_position='pre', cross_attention_norm=None, cross_attention=None):
+                 norm_residual_scale=None, norm_position='pre', cross_attention_norm=None, cross_attention=None,
+                 drop_path_rate=0.0):
         super().__init__()
         if norm_position not in ('pre', 'post'):
             raise ConfigError(f"norm_position must be 'pre' or 'post', got {norm_position!r}")
@@ -45,11 +65,14 @@ class TransformerBlock(nn.Cell):
         self.ffn_norm = ffn_norm
         self.feed_forward = feed_forward
         self.hidden_dropout = nn.Dropout(p=hidden_dropout) if hidden_dropout else None
+        self.drop_path = DropPath(drop_path_rate) if drop_path_rate else None
         self.norm_residual_scale = norm_residual_scale
 
     def _residual(self, x, normed, branch):
         if self.hidden_dropout is not None:
             branch = self.hidden_dropout(branch)
+        if self.drop_path is not None:
+            branch = self.drop_path(branch)
         if self.norm_residual_scale is not None:
             return normed * self.norm_residual_scale + branch
         return x + branch
@@ -135,19 +158,20 @@ class RotaryDecoderTrunk(nn.Cell):
 def layernorm_block(hidden_size, num_heads, ffn_hidden_size, hidden_act='gelu', layer_norm_epsilon=1e-5,
                     attention_dropout=0.0, hidden_dropout=0.0, layernorm_compute_type='float32',
                     softmax_compute_type='float32', param_init_type='float32', compute_dtype='float32',
-                    use_past=False, batch_size=1, max_seq_length=None, norm_position='pre'):
+                    use_past=False, batch_size=1, max_seq_length=None, norm_position='pre', qkv_has_bias=True,
+                    drop_path_rate=0.0):
     """The classic LayerNorm block with biases everywhere and a plain MLP: pre-norm (GPT-2, BLOOM, PanGu, CLIP
     text, ViT) or, with norm_position='post', post-norm (BERT). MHA has q/k/v/out biases; positions come in
     through `bias` or the embeddings."""
     dtypes = dict(param_init_type=param_init_type, compute_dtype=compute_dtype)
     norm = dict(eps=layer_norm_epsilon, compute_type=layernorm_compute_type, param_init_type=param_init_type)
-    attention = MultiHeadAttention(hidden_size, num_heads, qkv_has_bias=True, out_has_bias=True,
+    attention = MultiHeadAttention(hidden_size, num_heads, qkv_has_bias=qkv_has_bias, out_has_bias=True,
                                    attention_dropout=attention_dropout, softmax_compute_type=softmax_compute_type,
                                    use_past=bool(use_past), batch_size=batch_size, max_seq_length=max_seq_length,
                                    **dtypes)
     feed_forward = FeedForward(hidden_size, ffn_hidden_size, hidden_act, has_bias=True, **dtypes)
     return TransformerBlock(LayerNorm(hidden_size, **norm), attention, LayerNorm(hidden_size, **norm), feed_forward,
-                            hidden_dropout=hidden_dropout, norm_position=norm_position)
+                            hidden_dropout=hidden_dropout, norm_position=norm_position, drop_path_rate=drop_path_rate)
 
 
 def apply_parallel_config(parallel_config, blocks, first=(), last=(), num_heads=None, num_kv_heads=None):

@@ -6,7 +6,9 @@ from .fill_mask_pipeline import FillMaskPipeline
 from .token_classification_pipeline import TokenClassificationPipeline
 from .question_answering_pipeline import QuestionAnsweringPipeline
 from .translation_pipeline import TranslationPipeline
+from .image_classification_pipeline import ImageClassificationPipeline
 from .pipeline import pipeline
 
 __all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline',
-           'TokenClassificationPipeline', 'QuestionAnsweringPipeline', 'TranslationPipeline']
+           'TokenClassificationPipeline', 'QuestionAnsweringPipeline', 'TranslationPipeline',
+           'ImageClassificationPipeline']

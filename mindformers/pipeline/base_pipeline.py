@@ -1,4 +1,6 @@
 """BasePipeline: inputs -> preprocess -> forward -> postprocess, with lists batched by `batch_size`."""
+import numpy as np
+
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 
@@ -54,3 +56,32 @@ class BasePipeline:
         for chunk in chunks:
             outputs.extend(self.postprocess(self.forward(self.preprocess(chunk, **pre), **fwd), **post))
         return outputs
+
+
+class LabelScoresMixin:
+    """Classifier logits -> per row `[{'label', 'score'}, ...]` sorted best first (text and image classification).
+
+    Label names come from `dataset=` (a key of dataset/labels.py), else the model config's `id2label`, else
+    `LABEL_<id>`."""
+
+    def _label_names(self, num_labels, dataset):
+        from mindformers.dataset.labels import labels  # pylint: disable=import-outside-toplevel
+        if dataset:
+            names = labels[dataset]
+            if len(names) != num_labels:
+                raise ConfigError(f"{type(self).__name__}: dataset '{dataset}' has {len(names)} labels but the model "
+                                  f"predicts {num_labels}")
+            return list(names)
+        id2label = getattr(getattr(self.network, 'config', None), 'id2label', None) or {}
+        return [str(id2label.get(i, id2label.get(str(i), f'LABEL_{i}'))) for i in range(num_labels)]
+
+    def label_scores(self, logits, top_k=None, dataset=None):
+        shifted = np.exp(logits - logits.max(-1, keepdims=True))
+        probs = shifted / shifted.sum(-1, keepdims=True)
+        names = self._label_names(probs.shape[-1], dataset)
+        results = []
+        for row in probs:
+            scores = sorted(({'label': names[i], 'score': float(p)} for i, p in enumerate(row)),
+                            key=lambda item: item['score'], reverse=True)
+            results.append(scores[:top_k] if top_k is not None else scores)
+        return results

@@ -10,6 +10,8 @@ __all__ = ['pipeline']
 
 # keyword arguments that configure the model built from a name (upstream forwards these into model_config)
 _MODEL_CONFIG_KEYS = ('batch_size', 'use_past', 'seq_length')
+# tasks whose inputs are images: they take an image_processor instead of a tokenizer
+_IMAGE_TASKS = ('image_classification',)
 
 
 def _check_task(task):
@@ -21,8 +23,8 @@ def _check_task(task):
     if not MindFormerRegister.is_exist(MindFormerModuleType.PIPELINE, task):
         raise NotAvailableError(f"pipeline task '{task}' is an upstream task whose models are not available yet in "
                                 f"this build; available: text_generation, text_classification, "
-                                f"token_classification, question_answering, fill_mask, translation (with a model "
-                                f"instance or a Hugging Face directory)")
+                                f"token_classification, question_answering, fill_mask, translation, "
+                                f"image_classification (with a model instance or a Hugging Face directory)")
 
 
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',
@@ -33,8 +35,11 @@ def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_
     if task is None:
         raise ConfigError("pipeline: give a task, e.g. task='text_generation'")
     _check_task(task)
-    if image_processor is not None or audio_processor is not None:
-        raise NotAvailableError("pipeline: image/audio processors belong to tasks that are not available yet")
+    if audio_processor is not None:
+        raise NotAvailableError("pipeline: audio processors belong to tasks that are not available yet")
+    image_task = task in _IMAGE_TASKS
+    if image_processor is not None and not image_task:
+        raise ConfigError(f"pipeline('{task}') is a text task; image_processor belongs to {sorted(_IMAGE_TASKS)}")
     if model is None:
         raise ConfigError(f"pipeline('{task}'): give model=<model name, directory or instance>")
     if isinstance(model, str):
@@ -52,7 +57,10 @@ def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_
                                   (f"; did you mean {close}?" if close else "") + f" supported: {sorted(names)}")
         if 'batch_size' in model_kwargs:
             kwargs['batch_size'] = model_kwargs['batch_size']
-        if tokenizer is None:
+        if image_task and image_processor is None:
+            from mindformers.auto_class import AutoProcessor  # pylint: disable=import-outside-toplevel
+            image_processor = AutoProcessor.from_pretrained(model).image_processor
+        elif not image_task and tokenizer is None:
             tokenizer = AutoTokenizer.from_pretrained(model)
         model = AutoModel.from_pretrained(model, **model_kwargs)
     model.set_train(False)
@@ -60,4 +68,6 @@ def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_
     if getattr(config, 'use_past', False) and 'batch_size' not in kwargs:
         kwargs['batch_size'] = config.batch_size  # the KV cache holds exactly this many rows
     pipeline_class = MindFormerRegister.get_cls(MindFormerModuleType.PIPELINE, task)
+    if image_task:
+        return pipeline_class(model=model, image_processor=image_processor, tokenizer=tokenizer, **kwargs)
     return pipeline_class(model=model, tokenizer=tokenizer, **kwargs)

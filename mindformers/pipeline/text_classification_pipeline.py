@@ -3,7 +3,7 @@ import numpy as np
 import mindspore as ms
 
 from mindformers.dataset.labels import labels as DATASET_LABELS
-from mindformers.pipeline.base_pipeline import BasePipeline
+from mindformers.pipeline.base_pipeline import BasePipeline, LabelScoresMixin
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
@@ -14,7 +14,7 @@ _POSTPROCESS_KEYS = ('top_k', 'dataset')
 
 
 @MindFormerRegister.register(MindFormerModuleType.PIPELINE, alias='text_classification')
-class TextClassificationPipeline(BasePipeline):
+class TextClassificationPipeline(LabelScoresMixin, BasePipeline):
     """`pipeline('text_classification', model=<classifier>, tokenizer=tok)("a text", top_k=1)`.
 
     Each text (or sentence pair `{'text': a, 'text_pair': b}`, encoded `[CLS] a [SEP] b [SEP]` with segment ids
@@ -73,26 +73,8 @@ class TextClassificationPipeline(BasePipeline):
         logits = logits[0] if isinstance(logits, (tuple, list)) else logits
         return logits.asnumpy().astype(np.float64)
 
-    def _label_names(self, num_labels, dataset):
-        if dataset:
-            names = DATASET_LABELS[dataset]
-            if len(names) != num_labels:
-                raise ConfigError(f"TextClassificationPipeline: dataset '{dataset}' has {len(names)} labels but the "
-                                  f"model predicts {num_labels}")
-            return list(names)
-        id2label = getattr(getattr(self.network, 'config', None), 'id2label', None) or {}
-        return [str(id2label.get(i, id2label.get(str(i), f'LABEL_{i}'))) for i in range(num_labels)]
-
     def postprocess(self, model_outputs, top_k=None, dataset=None):
-        shifted = np.exp(model_outputs - model_outputs.max(-1, keepdims=True))
-        probs = shifted / shifted.sum(-1, keepdims=True)
-        names = self._label_names(probs.shape[-1], dataset)
-        results = []
-        for row in probs:
-            scores = sorted(({'label': names[i], 'score': float(p)} for i, p in enumerate(row)),
-                            key=lambda item: item['score'], reverse=True)
-            results.append(scores[:top_k] if top_k is not None else scores)
-        return results
+        return self.label_scores(model_outputs, top_k, dataset)
 
 
 # also reachable by its class name, as `type: TextClassificationPipeline`

@@ -34,3 +34,31 @@ class NotAvailableError(MindFormerError, RuntimeError):
 
 class OutputWriteError(MindFormerError, OSError):
     """A file the run must write (checkpoint, log, result) could not be written: path and cause."""
+
+
+class dataset_errors:  # pylint: disable=invalid-name  (used as `with dataset_errors():`)
+    """Turn a RuntimeError raised by MindSpore's dataset pipeline (a file that cannot be decoded, a transform that
+    fails on a row) into a one-line DatasetError holding the pipeline's own message, which names the data file.
+    Other RuntimeErrors pass unchanged."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or not issubclass(kind, RuntimeError) or isinstance(error, MindFormerError):
+            return False
+        message = pipeline_error_line(str(error))
+        if message is None:
+            return False
+        raise DatasetError(message) from None
+
+
+def pipeline_error_line(text):
+    """The `[ERROR] ...` line of a dataset pipeline exception text, without the prefix; None for other errors."""
+    if 'Dataset Pipeline Error Message' not in text and 'map operation' not in text:
+        return None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('[ERROR]'):
+            return 'data pipeline: ' + line[len('[ERROR]'):].strip()
+    return None

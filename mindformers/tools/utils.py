@@ -5,6 +5,8 @@ import os
 from mindformers.tools.errors import ConfigError
 
 DEFAULT_OUTPUT_DIR = './output'
+# image files predict folders and image datasets pick up
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp')
 
 
 def str2bool(value):

@@ -10,7 +10,9 @@ from .token_classification import TokenClassificationTrainer
 from .question_answering import QuestionAnsweringTrainer
 from .masked_language_modeling import MaskedLanguageModelingTrainer
 from .translation import TranslationTrainer
+from .image_classification import ImageClassificationTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
            'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer',
-           'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer', 'TranslationTrainer']
+           'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer', 'TranslationTrainer',
+           'ImageClassificationTrainer']

@@ -21,7 +21,7 @@ from mindformers.mindformer_book import MindFormerBook
 from mindformers.models.build_model import build_network
 from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.checkpoint import load_param_dict, write_error
-from mindformers.tools.errors import ConfigError, DatasetError
+from mindformers.tools.errors import ConfigError, DatasetError, dataset_errors
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
 from mindformers.tools.utils import get_real_rank, get_real_group_size, lock_output_dir, unlock_output_dir
@@ -267,7 +267,7 @@ class BaseTrainer:
         if initial_step:
             dataset.set_init_step(initial_step)
         iterator = dataset.create_tuple_iterator(num_epochs=epochs)
-        with _CallbackManager(callbacks) as manager:
+        with dataset_errors(), _CallbackManager(callbacks) as manager:
             manager.on_train_begin(run_context)
             for epoch in range(initial_step // steps_per_epoch, epochs):
                 cb_params.cur_epoch_num = epoch + 1
@@ -318,10 +318,11 @@ class BaseTrainer:
     def _run_eval(network, dataset, metrics):
         for metric in metrics.values():
             metric.clear()
-        for batch in dataset.create_tuple_iterator(num_epochs=1):
-            outputs = network(*batch)
-            for metric in metrics.values():
-                metric.update(*outputs)
+        with dataset_errors():
+            for batch in dataset.create_tuple_iterator(num_epochs=1):
+                outputs = network(*batch)
+                for metric in metrics.values():
+                    metric.update(*outputs)
         results = {name: metric.eval() for name, metric in metrics.items()}
         return results[next(iter(results))] if len(results) == 1 else results
 

@@ -24,7 +24,8 @@ _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
                   'token_classification': 'TokenClassificationTrainer',
                   'question_answering': 'QuestionAnsweringTrainer',
                   'fill_mask': 'MaskedLanguageModelingTrainer',
-                  'translation': 'TranslationTrainer'}
+                  'translation': 'TranslationTrainer',
+                  'image_classification': 'ImageClassificationTrainer'}
 
 
 class Trainer:
@@ -72,6 +73,7 @@ class Trainer:
         self.config.rank_id = get_real_rank()
         self.config.device_num = get_real_group_size()
         self.tokenizer = tokenizer
+        self.image_processor = image_processor
         self.train_dataset = self._dataset_arg(train_dataset, 'train')
         self.eval_dataset = self._dataset_arg(eval_dataset, 'eval')
         self.optimizer = optimizers[0] if isinstance(optimizers, (tuple, list)) else optimizers
@@ -182,6 +184,8 @@ class Trainer:
 
     def predict(self, predict_checkpoint=None, auto_trans_ckpt=None, input_data=None, batch_size=None, **kwargs):
         self._checkpoint_arg(predict_checkpoint)
+        if self.image_processor is not None:
+            kwargs['image_processor'] = self.image_processor
         return self.trainer.predict(config=self.config, input_data=input_data, network=self.network,
                                     tokenizer=self.tokenizer, batch_size=batch_size, **kwargs)
 

@@ -86,8 +86,12 @@ def test_every_component_type_is_registered(rel_path):
               (MindFormerModuleType.MODELS, config.model.arch.type),
               (MindFormerModuleType.CONFIG, config.model.model_config.type),
               (MindFormerModuleType.METRIC, config.metric.type),
-              (MindFormerModuleType.PROCESSOR, config.processor.type),
-              (MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type)]
+              (MindFormerModuleType.PROCESSOR, config.processor.type)]
+    # text models name a tokenizer, image models an image processor
+    if config.processor.image_processor is not None:
+        wanted.append((MindFormerModuleType.PROCESSOR, config.processor.image_processor.type))
+    else:
+        wanted.append((MindFormerModuleType.TOKENIZER, config.processor.tokenizer.type))
     dataset_tokenizer = (config.train_dataset.get('tokenizer') or {}).get('type')
     # upstream's T5 YAMLs name the dataset tokenizer by a model name (`type: t5_small`), read by AutoTokenizer
     if dataset_tokenizer and dataset_tokenizer not in MindFormerBook.get_model_name_support_list():
@@ -187,9 +191,9 @@ REAL_SIZE_YAMLS = [p for p in ALL_YAMLS if not any(k in p for k in ('tiny', 'gen
 def test_real_size_configs_keep_the_ascend_settings(rel_path):
     config = _load(rel_path)
     assert config.context.device_target == 'Ascend'
-    # upstream's token classification, question answering and T5 YAMLs compute in float32
+    # upstream's token classification, question answering, T5 and ViT YAMLs compute in float32
     assert config.model.model_config.compute_dtype in (
-        ('float32',) if 'tokcls' in rel_path or '/qa/' in rel_path or '/t5/' in rel_path else ('float16', 'bfloat16'))
+        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/')) else ('float16', 'bfloat16'))
     assert config.runner_wrapper.type == 'MFTrainOneStepCell'
     assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
     assert config.recompute_config.recompute in (True, False)
@@ -244,7 +248,7 @@ def test_parallel_layout_divides_the_model(rel_path):
     config = _load(rel_path)
     layout = config.parallel_config
     model_config = _model_config(rel_path)
-    if type(model_config).__name__ == "BertConfig":   # Hugging Face field names
+    if type(model_config).__name__ in ("BertConfig", "ViTConfig"):   # Hugging Face field names
         assert model_config.num_attention_heads % layout.model_parallel == 0
         assert model_config.intermediate_size % layout.model_parallel == 0
         return
