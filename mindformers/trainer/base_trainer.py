@@ -119,13 +119,32 @@ class BaseTrainer:
             if lr_cfg.warmup_epochs is not None and lr_cfg.warmup_ratio is None:
                 lr_cfg.warmup_steps = int(lr_cfg.pop('warmup_epochs') * total_steps / max(config.runner_config.epochs, 1))
             lr_cfg.pop('warmup_epochs', None)
+            if config.lr_scale:
+                self._scale_learning_rate(config, lr_cfg)
             learning_rate = build_lr(lr_cfg)
         optim_cfg = MindFormerConfig(config.optimizer.to_dict())
         if learning_rate is None:
             learning_rate = optim_cfg.learning_rate if optim_cfg.learning_rate is not None else 1e-4
         weight_decay = optim_cfg.weight_decay or 0.0
-        groups = get_optimizer_grouped_parameters(network, weight_decay)
+        groups = get_optimizer_grouped_parameters(network, weight_decay, dynamic_lr_schedule=learning_rate,
+                                                  layer_scale=bool(config.layer_scale),
+                                                  layer_decay=config.layer_decay if config.layer_decay is not None
+                                                  else 1.0)
         return build_optim(optim_cfg, {'params': groups, 'learning_rate': learning_rate})
+
+    @staticmethod
+    def _scale_learning_rate(config, lr_cfg):
+        """Upstream's `lr_scale`: the schedule's learning_rate times global batch / lr_scale_factor (default 256,
+        the linear scaling rule of the ViT / MAE recipes)."""
+        factor = config.lr_scale_factor or 256
+        if not isinstance(factor, (int, float)) or isinstance(factor, bool) or factor <= 0:
+            raise ConfigError(f"lr_scale_factor must be a positive number, got {factor!r}")
+        device_num = config.device_num or get_real_group_size()
+        global_batch = int(config.runner_config.batch_size or 1) * device_num * BaseTrainer._grad_accumulation(config)
+        scaled = float(lr_cfg.learning_rate) * global_batch / factor
+        logger.info("lr_scale: learning_rate %s x global batch %d / lr_scale_factor %s = %s", lr_cfg.learning_rate,
+                    global_batch, factor, scaled)
+        lr_cfg.learning_rate = scaled
 
     # ------------------------------------------------------------- checkpoint
     @staticmethod

@@ -105,6 +105,10 @@ class MFTrainOneStepCell(nn.Cell):
             self.scaled_loss = _ScaledLoss(network)
             self.value_and_grad = ms.value_and_grad(self.scaled_loss, grad_position=None, weights=self.weights)
         schedule = optimizer.learning_rate
+        if isinstance(schedule, (tuple, list, nn.CellList)) and len(schedule) and \
+                isinstance(schedule[0], LearningRateSchedule):
+            # per-group schedules (layer-wise decay: each a ScaledLearningRate of one schedule): log the base one
+            schedule = getattr(schedule[0], 'schedule', schedule[0])
         self.lr_schedule = schedule if isinstance(schedule, LearningRateSchedule) else None
         self.constant_lr = None if self.lr_schedule is not None else _first_lr(optimizer)
         parallel_mode = ms.get_auto_parallel_context('parallel_mode')

@@ -7,7 +7,7 @@ from mindspore import nn, ops, Parameter, Tensor
 from mindformers.core.lr import CosineWithWarmUpLR
 from mindformers.core.optim import (AdamW, FP32StateAdamWeightDecay, FusedAdamWeightDecay, build_optim,
                                     get_optimizer_grouped_parameters)
-from mindformers.tools.errors import ConfigError, NotAvailableError
+from mindformers.tools.errors import ConfigError
 
 
 
@@ -244,9 +244,9 @@ def test_grouped_parameters_leave_out_an_empty_group():
     assert isinstance(AdamW(groups), AdamW)
 
 
-def test_layer_scale_is_not_available():
-    with pytest.raises(NotAvailableError, match="layer_scale"):
-        get_optimizer_grouped_parameters(GroupingNet(), 0.1, layer_scale=True)
+def test_layer_scale_needs_a_model_with_layers():
+    with pytest.raises(ConfigError, match="layer_scale: True needs a model whose config has num_hidden_layers"):
+        get_optimizer_grouped_parameters(GroupingNet(), 0.1, dynamic_lr_schedule=1e-3, layer_scale=True)
 
 
 @pytest.mark.parametrize("config,fragment", [
