@@ -85,6 +85,9 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'vit_base_p16': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
         'mindspore/vit_base_p16': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
         'vit_tiny_p7_28_mnist': 'configs/vit/run_vit_tiny_p7_28_mnist.yaml',
+        'swin_base_p4w7': 'configs/swin/run_swin_base_p4w7_224_100ep.yaml',
+        'mindspore/swin_base_p4w7': 'configs/swin/run_swin_base_p4w7_224_100ep.yaml',
+        'swin_tiny_p2w7_28_mnist': 'configs/swin/run_swin_tiny_p2w7_28_mnist.yaml',
         'common': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
     },
     'translation': {
@@ -107,7 +110,7 @@ _MODEL_SUPPORT_LIST = {
     'itt': {'blip2': ['itt_blip2_stage2_vit_g_baichuan_7b', 'itt_blip2_stage2_vit_g_llama_7b']},
     'mae': ['mae_vit_base_p16'],
     'vit': ['vit_base_p16', 'mindspore/vit_base_p16', 'vit_g_p16', 'vit_tiny_p7_28_mnist'],
-    'swin': ['swin_base_p4w7', 'mindspore/swin_base_p4w7'],
+    'swin': ['swin_base_p4w7', 'mindspore/swin_base_p4w7', 'swin_tiny_p2w7_28_mnist'],
     'bert': ['bert_base_uncased', 'bert_tiny_uncased'],
     'tokcls': {'bert': ['tokcls_bert_base_chinese', 'tokcls_bert_base_chinese_cluener',
                         'mindspore/tokcls_bert_base_chinese_cluener', 'tokcls_bert_tiny_chinese']},
@@ -139,7 +142,7 @@ _MODEL_SUPPORT_LIST = {
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
 _IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls',
-                        'qa', 't5', 'vit')
+                        'qa', 't5', 'vit', 'swin')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',

@@ -16,10 +16,12 @@ HF_MODEL_TYPES = {
     'bert': ('bert', 'BertConfig', 'BertModel'),
     't5': ('t5', 'T5Config', 'T5ForConditionalGeneration'),
     'vit': ('vit', 'ViTConfig', 'ViTForImageClassification'),
+    'swin': ('swin', 'SwinConfig', 'SwinForImageClassification'),
 }
 
 CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2',
-                    'bert': 'bert', 't5': 't5', 'vit': 'vit'}
+                    'bert': 'bert', 't5': 't5', 'vit': 'vit',
+                    'swin': 'swin'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',

@@ -12,6 +12,7 @@ from mindspore.dataset import vision
 from PIL import Image, UnidentifiedImageError
 
 from mindformers.models.base_config import SupportListMixin
+from mindformers.models.base_processor import BaseProcessor
 from mindformers.tools.errors import ConfigError, DatasetError
 from mindformers.tools.utils import IMAGE_EXTENSIONS
 
@@ -176,3 +177,28 @@ def hf_image_processor_kwargs(path):
     std = std if std is not None else [1.0] * len(mean)
     return dict(size=int(size), resize=int(size), mean=list(mean), std=list(std), num_channels=len(mean),
                 interpolation=_PIL_RESAMPLE.get(hf.get('resample', 2), 'bilinear'), do_center_crop=False)
+
+
+class ImageOnlyProcessor(BaseProcessor):
+    """A processor of an image-only model: `processor(image_input=images)` -> {'image': (b, c, s, s) float32};
+    holds `image_processor` (a config dict, an instance, or None for the family's defaults)."""
+    image_processor_class = BaseImageProcessor
+
+    def __init__(self, image_processor=None, return_tensors='ms'):
+        if isinstance(image_processor, dict):
+            image_processor = self.image_processor_class(**{k: v for k, v in image_processor.items() if k != 'type'})
+        if image_processor is None:
+            image_processor = self.image_processor_class()
+        if not isinstance(image_processor, BaseImageProcessor):
+            raise ConfigError(f"{type(self).__name__}: image_processor must be an image processor, got "
+                              f"{type(image_processor).__name__}")
+        self.image_processor = image_processor
+        self.tokenizer = None
+        self.return_tensors = return_tensors
+
+    def __call__(self, image_input=None, text_input=None):
+        if text_input is not None:
+            raise ConfigError(f"{type(self).__name__} has no tokenizer; it takes image_input only")
+        if image_input is None:
+            raise ConfigError(f"{type(self).__name__}: give image_input (image files, PIL images or arrays)")
+        return {'image': self.image_processor(image_input)}

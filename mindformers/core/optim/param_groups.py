@@ -97,8 +97,10 @@ def _layer_scaled_groups(model, decay_params, no_decay_params, weight_decay, sch
     groups = []
     for params, decay in ((decay_params, weight_decay), (no_decay_params, 0.0)):
         by_layer = {}
+        layer_of = getattr(model, 'layer_id', None)   # a family with its own numbering (Swin's stages)
         for param in params:
-            by_layer.setdefault(_layer_id(param.name, num_layers), []).append(param)
+            layer_id = layer_of(param.name) if callable(layer_of) else _layer_id(param.name, num_layers)
+            by_layer.setdefault(layer_id, []).append(param)
         for layer_id in sorted(by_layer):
             scale = layer_decay ** (num_layers + 1 - layer_id)
             rate = ScaledLearningRate(schedule, scale) if isinstance(schedule, LearningRateSchedule) \

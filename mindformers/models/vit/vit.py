@@ -12,12 +12,11 @@ import mindspore as ms
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer, TruncatedNormal
 
-from mindformers.core.loss.loss import CrossEntropyLoss
 from mindformers.core.parallel_config import TransformerOpParallelConfig
 from mindformers.models.base_model import BaseModel
+from mindformers.models.image_classifier import ClassifierHeadMixin, init_linears
 from mindformers.models.vit.vit_config import ViTConfig, VIT_NAMES
 from mindformers.modules.embeddings import PatchEmbedding
-from mindformers.modules.layers import Linear
 from mindformers.modules.normalization import LayerNorm
 from mindformers.modules.transformer import apply_parallel_config, layernorm_block
 from mindformers.tools.dtype import runtime_dtype
@@ -60,16 +59,7 @@ class ViTBackbone(nn.Cell):
             self.fc_norm = norm
         else:
             self.norm = norm
-        self._init_weights()
-
-    def _init_weights(self):
-        """timm's ViT initialisation (upstream's): truncated-normal Linear weights, zero biases."""
-        std = self.config.initializer_range
-        for _, cell in self.cells_and_names():
-            if isinstance(cell, Linear):
-                cell.weight.set_data(initializer(TruncatedNormal(sigma=std), cell.weight.shape, cell.weight.dtype))
-                if cell.has_bias:
-                    cell.bias.set_data(initializer('zeros', cell.bias.shape, cell.bias.dtype))
+        init_linears(self, config.initializer_range)   # timm's ViT initialisation (upstream's)
 
     def apply_parallel_config(self, parallel_config):
         apply_parallel_config(parallel_config, self.layers, first=[self.patch_embed], last=[],
@@ -129,7 +119,7 @@ class ViTModel(_ViTTaskModel):
 
 
 @MindFormerRegister.register(MindFormerModuleType.MODELS)
-class ViTForImageClassification(_ViTTaskModel):
+class ViTForImageClassification(ClassifierHeadMixin, _ViTTaskModel):
     """Pooled vector -> `head` (hidden -> num_labels). Train: cross entropy with `target`, class ids (b,) or soft
     targets (b, num_labels). Eval with a target: (logits, target) for Accuracy; without: logits (b, num_labels)."""
     checkpoint_optional_keys = ('head.',)   # fine-tuning starts from an encoder (or MAE) checkpoint
@@ -137,22 +127,8 @@ class ViTForImageClassification(_ViTTaskModel):
     def __init__(self, config=None):
         super().__init__(config)
         cfg = self.config
-        self.head = Linear(cfg.hidden_size, cfg.num_labels, weight_init=TruncatedNormal(sigma=2e-5),
-                           param_init_type=cfg.param_init_type, compute_dtype='float32')
-        self.loss = CrossEntropyLoss()
-        self.num_labels = cfg.num_labels
+        self.build_head(cfg.hidden_size, cfg.num_labels, 2e-5, cfg.param_init_type)
         self.load_checkpoint(cfg)
 
-    def logits(self, image):
-        return ops.cast(self.head(ops.cast(self.vit(image), ms.float32)), ms.float32)
-
     def construct(self, image, target=None):
-        logits = self.logits(image)
-        if target is None:
-            return logits
-        if not self.training:
-            return logits, target
-        if target.ndim == 2:          # soft targets (mixup / label smoothing): -sum(p * log_softmax)
-            return ops.mean(-ops.sum(ops.cast(target, ms.float32) * ops.log_softmax(logits, -1), -1))
-        labels = ops.cast(ops.reshape(target, (-1,)), ms.int32)
-        return self.loss(logits, labels, ops.ones(labels.shape, ms.float32))
+        return self.classify(self.vit(image), target)

@@ -191,9 +191,9 @@ REAL_SIZE_YAMLS = [p for p in ALL_YAMLS if not any(k in p for k in ('tiny', 'gen
 def test_real_size_configs_keep_the_ascend_settings(rel_path):
     config = _load(rel_path)
     assert config.context.device_target == 'Ascend'
-    # upstream's token classification, question answering, T5 and ViT YAMLs compute in float32
+    # upstream's token classification, question answering, T5 and vision YAMLs compute in float32
     assert config.model.model_config.compute_dtype in (
-        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/')) else ('float16', 'bfloat16'))
+        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/', '/swin/')) else ('float16', 'bfloat16'))
     assert config.runner_wrapper.type == 'MFTrainOneStepCell'
     assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
     assert config.recompute_config.recompute in (True, False)
@@ -251,6 +251,9 @@ def test_parallel_layout_divides_the_model(rel_path):
     if type(model_config).__name__ in ("BertConfig", "ViTConfig"):   # Hugging Face field names
         assert model_config.num_attention_heads % layout.model_parallel == 0
         assert model_config.intermediate_size % layout.model_parallel == 0
+        return
+    if type(model_config).__name__ == "SwinConfig":   # one head count per stage
+        assert all(heads % layout.model_parallel == 0 for heads in model_config.num_heads)
         return
     if type(model_config).__name__ == "T5Config":
         assert model_config.num_heads % layout.model_parallel == 0
