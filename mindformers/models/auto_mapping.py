@@ -17,11 +17,12 @@ HF_MODEL_TYPES = {
     't5': ('t5', 'T5Config', 'T5ForConditionalGeneration'),
     'vit': ('vit', 'ViTConfig', 'ViTForImageClassification'),
     'swin': ('swin', 'SwinConfig', 'SwinForImageClassification'),
+    'vit_mae': ('mae', 'ViTMAEConfig', 'ViTMAEForPreTraining'),
 }
 
 CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2',
                     'bert': 'bert', 't5': 't5', 'vit': 'vit',
-                    'swin': 'swin'}
+                    'swin': 'swin', 'mae': 'mae'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',

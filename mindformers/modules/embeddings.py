@@ -1,5 +1,6 @@
 """Lookup tables (token embeddings `embedding_weight` (vocab, dim), learned absolute positions) and the patch
 embedding of vision transformers."""
+import numpy as np
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer, Normal, XavierUniform
 
@@ -110,3 +111,22 @@ def _pair(value, name, owner):
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
         raise ConfigError(f"{owner}: {name} must be a positive integer or a pair of them, got {value!r}")
     return pair
+
+
+def sincos_2d_table(dim, grid_size, cls_token=False):
+    """The fixed 2-D sine-cosine position table of MAE, (grid_size^2 [+ 1], dim) float32: half of the channels
+    encode the column, half the row (each sin then cos over frequencies 1 / 10000^(2i/d)); with `cls_token` a row of
+    zeros comes first."""
+    if dim % 4:
+        raise ConfigError(f"a 2-D sine-cosine position table needs a width divisible by 4, got {dim}")
+    columns, rows = np.meshgrid(np.arange(grid_size, dtype=np.float64), np.arange(grid_size, dtype=np.float64))
+
+    def one_axis(positions):
+        omega = 1.0 / 10000 ** (np.arange(dim // 4, dtype=np.float64) / (dim / 4))
+        angles = positions.reshape(-1)[:, None] * omega[None]
+        return np.concatenate([np.sin(angles), np.cos(angles)], 1)
+
+    table = np.concatenate([one_axis(columns), one_axis(rows)], 1)
+    if cls_token:
+        table = np.concatenate([np.zeros((1, dim)), table], 0)
+    return table.astype(np.float32)

@@ -1,0 +1,97 @@
+"""ViTMAEConfig: masked-autoencoder (MAE) pre-training hyperparameters with upstream MindFormers field names."""
+from mindformers.models.base_config import BaseConfig, check_rates
+from mindformers.tools.dtype import convert_mstype
+from mindformers.tools.errors import ConfigError
+from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
+
+MAE_NAMES = ['mae_vit_base_p16']
+
+
+@MindFormerRegister.register(MindFormerModuleType.CONFIG)
+class ViTMAEConfig(BaseConfig):
+    """A ViT encoder (the ViTConfig fields) that sees only the `1 - mask_ratio` share of patches left after random
+    masking, and a light decoder (`decoder_*`) that rebuilds every patch's pixels from the encoded ones and mask
+    tokens. Both use fixed 2-D sine-cosine positions. `norm_pixel_loss` (upstream's name; HF: norm_pix_loss)
+    normalises each target patch by its own mean and variance."""
+    _support_list = MAE_NAMES
+
+    def __init__(self, image_size=224, patch_size=16, num_channels=3, hidden_size=768, num_hidden_layers=12,
+                 num_attention_heads=12, intermediate_size=3072, qkv_bias=True, hidden_act='gelu',
+                 layer_norm_eps=1e-6, initializer_range=0.02, attention_probs_dropout_prob=0.0, hidden_dropout_prob=0.0,
+                 mask_ratio=0.75, decoder_hidden_size=512, decoder_num_hidden_layers=8,
+                 decoder_num_attention_heads=16, decoder_intermediate_size=2048, norm_pixel_loss=True,
+                 checkpoint_name_or_path='', param_init_type='float32', compute_dtype='float32',
+                 layernorm_compute_type='float32', softmax_compute_type='float32', parallel_config='default',
+                 moe_config='default', batch_size=1, **kwargs):
+        super().__init__(**kwargs)
+        self.image_size = image_size
+        self.patch_size = patch_size
+        self.num_channels = num_channels
+        self.hidden_size = hidden_size
+        self.num_hidden_layers = num_hidden_layers
+        self.num_attention_heads = num_attention_heads
+        self.intermediate_size = intermediate_size
+        self.qkv_bias = qkv_bias
+        self.hidden_act = hidden_act
+        self.layer_norm_eps = layer_norm_eps
+        self.initializer_range = initializer_range
+        self.attention_probs_dropout_prob = attention_probs_dropout_prob
+        self.hidden_dropout_prob = hidden_dropout_prob
+        self.mask_ratio = mask_ratio
+        self.decoder_hidden_size = decoder_hidden_size
+        self.decoder_num_hidden_layers = decoder_num_hidden_layers
+        self.decoder_num_attention_heads = decoder_num_attention_heads
+        self.decoder_intermediate_size = decoder_intermediate_size
+        self.norm_pixel_loss = norm_pixel_loss
+        self.checkpoint_name_or_path = checkpoint_name_or_path
+        self.param_init_type = param_init_type
+        self.compute_dtype = compute_dtype
+        self.layernorm_compute_type = layernorm_compute_type
+        self.softmax_compute_type = softmax_compute_type
+        self.parallel_config = None if parallel_config == 'default' else parallel_config
+        self.moe_config = None if moe_config == 'default' else moe_config
+        self.batch_size = batch_size
+        self.validate()
+
+    @property
+    def num_patches(self):
+        return (self.image_size // self.patch_size) ** 2
+
+    def validate(self):
+        """Check sizes, rates and names without allocating anything."""
+        for name in ('image_size', 'patch_size', 'num_channels', 'hidden_size', 'num_hidden_layers',
+                     'num_attention_heads', 'intermediate_size'):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"ViTMAEConfig.{name} must be an integer >= 1, got {value!r}")
+        if self.image_size % self.patch_size:
+            raise ConfigError(f"ViTMAEConfig: image_size {self.image_size} is not divisible by patch_size "
+                              f"{self.patch_size}")
+        if self.hidden_size % self.num_attention_heads:
+            raise ConfigError(f"ViTMAEConfig: hidden_size {self.hidden_size} is not divisible by "
+                              f"num_attention_heads {self.num_attention_heads}")
+        for name in ('param_init_type', 'compute_dtype', 'layernorm_compute_type', 'softmax_compute_type'):
+            convert_mstype(getattr(self, name))
+        if not isinstance(self.mask_ratio, (int, float)) or isinstance(self.mask_ratio, bool) or \
+                not 0 < self.mask_ratio < 1:
+            raise ConfigError(f"ViTMAEConfig.mask_ratio must be a number in (0, 1), got {self.mask_ratio!r}")
+        if int(self.num_patches * (1 - self.mask_ratio)) < 1:
+            raise ConfigError(f"ViTMAEConfig: mask_ratio {self.mask_ratio} leaves no visible patch of "
+                              f"{self.num_patches}")
+        for name in ('decoder_hidden_size', 'decoder_num_hidden_layers', 'decoder_num_attention_heads',
+                     'decoder_intermediate_size'):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"ViTMAEConfig.{name} must be an integer >= 1, got {value!r}")
+        if self.decoder_hidden_size % self.decoder_num_attention_heads:
+            raise ConfigError(f"ViTMAEConfig: decoder_hidden_size {self.decoder_hidden_size} is not divisible by "
+                              f"decoder_num_attention_heads {self.decoder_num_attention_heads}")
+        for width, name in ((self.hidden_size, 'hidden_size'), (self.decoder_hidden_size, 'decoder_hidden_size')):
+            if width % 4:
+                raise ConfigError(f"ViTMAEConfig.{name} {width} must be divisible by 4 (2-D sine-cosine positions)")
+        check_rates(self, ('attention_probs_dropout_prob', 'hidden_dropout_prob'))
+
+    @property
+    def num_visible(self):
+        """Patches the encoder sees."""
+        return int(self.num_patches * (1 - self.mask_ratio))
