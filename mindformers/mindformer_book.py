@@ -81,6 +81,11 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'qa_bert_tiny_uncased': 'configs/qa/run_qa_bert_tiny_uncased.yaml',
         'common': 'configs/qa/run_qa_bert_base_uncased.yaml',
     },
+    'masked_image_modeling': {
+        'mae_vit_base_p16': 'configs/mae/run_mae_vit_base_p16_224_800ep.yaml',
+        'mae_vit_tiny_p7_28_mnist': 'configs/mae/run_mae_vit_tiny_p7_28_mnist.yaml',
+        'common': 'configs/mae/run_mae_vit_base_p16_224_800ep.yaml',
+    },
     'image_classification': {
         'vit_base_p16': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
         'mindspore/vit_base_p16': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
@@ -97,8 +102,7 @@ _TRAINER_SUPPORT_TASKS_LIST = {
     },
 }
 # upstream tasks whose model families are not implemented in this build yet
-_PLANNED_TASKS = ('masked_image_modeling',
-                  'contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
+_PLANNED_TASKS = ('contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
                   'image_to_text_generation', 'segment_anything', 'multi_modal_to_text_generation')
 
 # upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
@@ -108,7 +112,7 @@ _MODEL_SUPPORT_LIST = {
     'blip2': {'stage1': ['blip2_stage1_vit_g', 'blip2_stage1_evaluator', 'blip2_stage1_classification'],
               'stage2': ['blip2_stage2_vit_g_baichuan_7b', 'blip2_stage2_vit_g_llama_7b']},
     'itt': {'blip2': ['itt_blip2_stage2_vit_g_baichuan_7b', 'itt_blip2_stage2_vit_g_llama_7b']},
-    'mae': ['mae_vit_base_p16'],
+    'mae': ['mae_vit_base_p16', 'mae_vit_tiny_p7_28_mnist'],
     'vit': ['vit_base_p16', 'mindspore/vit_base_p16', 'vit_g_p16', 'vit_tiny_p7_28_mnist'],
     'swin': ['swin_base_p4w7', 'mindspore/swin_base_p4w7', 'swin_tiny_p2w7_28_mnist'],
     'bert': ['bert_base_uncased', 'bert_tiny_uncased'],
@@ -142,7 +146,7 @@ _MODEL_SUPPORT_LIST = {
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
 _IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls',
-                        'qa', 't5', 'vit', 'swin')
+                        'qa', 't5', 'vit', 'swin', 'mae')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',

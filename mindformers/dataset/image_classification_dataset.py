@@ -16,7 +16,7 @@ __all__ = ['ImageCLSDataset']
 COLUMNS = ['image', 'label']
 
 
-def _class_folders(folder):
+def class_folders(folder):
     """Sorted class sub-folders of an ImageFolderDataset root, each holding at least one image."""
     if not folder or not os.path.isdir(folder):
         raise DatasetError(f"image folder {folder!r} does not exist; the ImageFolderDataset layout is "
@@ -53,7 +53,7 @@ class ImageCLSDataset(CausalLanguageModelDataset):
             raise DatasetError("ImageCLSDataset: mixup_op (upstream's timm Mixup/CutMix) is not available in this "
                                "build; remove the mixup_op section")
         loader = dict(config.get('data_loader') or {})
-        classes = _class_folders(loader.get('dataset_dir')) if loader.get('type') == 'ImageFolderDataset' else None
+        classes = class_folders(loader.get('dataset_dir')) if loader.get('type') == 'ImageFolderDataset' else None
         dataset = super().__new__(cls, dataset_config=config)
         dataset.class_names = classes
         dataset.num_classes = len(classes) if classes else None
@@ -64,16 +64,22 @@ class ImageCLSDataset(CausalLanguageModelDataset):
         if len(input_columns) != 2:
             raise DatasetError(f"ImageCLSDataset: input_columns must be [image column, label column], got "
                                f"{input_columns}")
-        args = loader_cfg.to_dict()
-        args.update(shard)
-        if config.seed is not None:
-            ds.config.set_seed(int(config.seed))
-        dataset = build_dataset_loader(args)
+        dataset = image_source(config, loader_cfg, shard, 'ImageCLSDataset')
         columns = dataset.get_col_names()
-        if columns != list(input_columns):
-            dataset = dataset.rename(columns, list(input_columns)) if len(columns) == 2 else dataset
-        operations = build_vision_transforms(config.transforms, 'ImageCLSDataset')
-        if operations:
-            dataset = dataset.map(operations=operations, input_columns=input_columns[0],
-                                  num_parallel_workers=min(int(config.num_parallel_workers or 1), 2))
+        if columns != list(input_columns) and len(columns) == 2:
+            dataset = dataset.rename(columns, list(input_columns))
         return dataset, None
+
+
+def image_source(config, loader_cfg, shard, owner):
+    """The `data_loader` (sharded) with the section's `transforms` list mapped over its first column."""
+    args = loader_cfg.to_dict()
+    args.update(shard)
+    if config.seed is not None:
+        ds.config.set_seed(int(config.seed))
+    dataset = build_dataset_loader(args)
+    operations = build_vision_transforms(config.transforms, owner)
+    if operations:
+        dataset = dataset.map(operations=operations, input_columns=dataset.get_col_names()[0],
+                              num_parallel_workers=min(int(config.num_parallel_workers or 1), 2))
+    return dataset

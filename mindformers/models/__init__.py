@@ -23,4 +23,4 @@ from .t5 import T5Config, T5ForConditionalGeneration, T5Tokenizer, T5Processor
 from .image_processor import BaseImageProcessor
 from .vit import ViTConfig, ViTModel, ViTForImageClassification, ViTImageProcessor, ViTProcessor
 from .swin import SwinConfig, SwinModel, SwinForImageClassification, SwinImageProcessor, SwinProcessor
-from .mae import ViTMAEConfig, ViTMAEModel, ViTMAEForPreTraining
+from .mae import ViTMAEConfig, ViTMAEModel, ViTMAEForPreTraining, ViTMAEImageProcessor, ViTMAEProcessor

@@ -7,8 +7,9 @@ from .token_classification_pipeline import TokenClassificationPipeline
 from .question_answering_pipeline import QuestionAnsweringPipeline
 from .translation_pipeline import TranslationPipeline
 from .image_classification_pipeline import ImageClassificationPipeline
+from .masked_image_modeling_pipeline import MaskedImageModelingPipeline
 from .pipeline import pipeline
 
 __all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline',
            'TokenClassificationPipeline', 'QuestionAnsweringPipeline', 'TranslationPipeline',
-           'ImageClassificationPipeline']
+           'ImageClassificationPipeline', 'MaskedImageModelingPipeline']

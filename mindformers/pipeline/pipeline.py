@@ -11,7 +11,7 @@ __all__ = ['pipeline']
 # keyword arguments that configure the model built from a name (upstream forwards these into model_config)
 _MODEL_CONFIG_KEYS = ('batch_size', 'use_past', 'seq_length')
 # tasks whose inputs are images: they take an image_processor instead of a tokenizer
-_IMAGE_TASKS = ('image_classification',)
+_IMAGE_TASKS = ('image_classification', 'masked_image_modeling')
 
 
 def _check_task(task):
@@ -24,7 +24,8 @@ def _check_task(task):
         raise NotAvailableError(f"pipeline task '{task}' is an upstream task whose models are not available yet in "
                                 f"this build; available: text_generation, text_classification, "
                                 f"token_classification, question_answering, fill_mask, translation, "
-                                f"image_classification (with a model instance or a Hugging Face directory)")
+                                f"image_classification, masked_image_modeling (with a model instance or a Hugging "
+                                f"Face directory)")
 
 
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',

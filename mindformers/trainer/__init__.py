@@ -11,8 +11,9 @@ from .question_answering import QuestionAnsweringTrainer
 from .masked_language_modeling import MaskedLanguageModelingTrainer
 from .translation import TranslationTrainer
 from .image_classification import ImageClassificationTrainer
+from .masked_image_modeling import MaskedImageModelingTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
            'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer',
            'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer', 'TranslationTrainer',
-           'ImageClassificationTrainer']
+           'ImageClassificationTrainer', 'MaskedImageModelingTrainer']

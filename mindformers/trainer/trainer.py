@@ -25,7 +25,8 @@ _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
                   'question_answering': 'QuestionAnsweringTrainer',
                   'fill_mask': 'MaskedLanguageModelingTrainer',
                   'translation': 'TranslationTrainer',
-                  'image_classification': 'ImageClassificationTrainer'}
+                  'image_classification': 'ImageClassificationTrainer',
+                  'masked_image_modeling': 'MaskedImageModelingTrainer'}
 
 
 class Trainer:

@@ -85,8 +85,9 @@ def test_every_component_type_is_registered(rel_path):
               (MindFormerModuleType.DATASET_LOADER, config.train_dataset.data_loader.type),
               (MindFormerModuleType.MODELS, config.model.arch.type),
               (MindFormerModuleType.CONFIG, config.model.model_config.type),
-              (MindFormerModuleType.METRIC, config.metric.type),
               (MindFormerModuleType.PROCESSOR, config.processor.type)]
+    if config.metric is not None:     # pre-training tasks without an evaluation (MAE) have no metric
+        wanted.append((MindFormerModuleType.METRIC, config.metric.type))
     # text models name a tokenizer, image models an image processor
     if config.processor.image_processor is not None:
         wanted.append((MindFormerModuleType.PROCESSOR, config.processor.image_processor.type))
@@ -193,7 +194,7 @@ def test_real_size_configs_keep_the_ascend_settings(rel_path):
     assert config.context.device_target == 'Ascend'
     # upstream's token classification, question answering, T5 and vision YAMLs compute in float32
     assert config.model.model_config.compute_dtype in (
-        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/', '/swin/')) else ('float16', 'bfloat16'))
+        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/', '/swin/', '/mae/')) else ('float16', 'bfloat16'))
     assert config.runner_wrapper.type == 'MFTrainOneStepCell'
     assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
     assert config.recompute_config.recompute in (True, False)
@@ -248,7 +249,7 @@ def test_parallel_layout_divides_the_model(rel_path):
     config = _load(rel_path)
     layout = config.parallel_config
     model_config = _model_config(rel_path)
-    if type(model_config).__name__ in ("BertConfig", "ViTConfig"):   # Hugging Face field names
+    if type(model_config).__name__ in ("BertConfig", "ViTConfig", "ViTMAEConfig"):   # Hugging Face field names
         assert model_config.num_attention_heads % layout.model_parallel == 0
         assert model_config.intermediate_size % layout.model_parallel == 0
         return

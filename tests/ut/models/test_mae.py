@@ -135,3 +135,8 @@ def test_conversion_round_trips():
 def test_config_errors_are_one_line(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ViTMAEConfig(**kwargs)
+
+
+def test_upstream_yaml_key_norm_pix_loss_sets_the_loss():
+    assert ViTMAEConfig(norm_pix_loss=False).norm_pixel_loss is False
+    assert ViTMAEConfig().norm_pixel_loss is True
