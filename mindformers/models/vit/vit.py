@@ -122,7 +122,8 @@ class ViTModel(_ViTTaskModel):
 class ViTForImageClassification(ClassifierHeadMixin, _ViTTaskModel):
     """Pooled vector -> `head` (hidden -> num_labels). Train: cross entropy with `target`, class ids (b,) or soft
     targets (b, num_labels). Eval with a target: (logits, target) for Accuracy; without: logits (b, num_labels)."""
-    checkpoint_optional_keys = ('head.',)   # fine-tuning starts from an encoder (or MAE) checkpoint
+    # fine-tuning starts from an encoder (or MAE) checkpoint: the head, and the mean-pooling norm, start fresh
+    checkpoint_optional_keys = ('head.', 'vit.fc_norm.')
 
     def __init__(self, config=None):
         super().__init__(config)

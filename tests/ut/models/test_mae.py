@@ -113,6 +113,10 @@ def test_pretrained_encoder_loads_into_the_vit_classifier(tmp_path):
                                               drop_path_rate=0.0, checkpoint_name_or_path=path))
     for name in ('vit.pos_embed', 'vit.layers.1.feed_forward.w2.weight', 'vit.norm.weight'):
         np.testing.assert_array_equal(vit.parameters_dict()[name].asnumpy(), mae.parameters_dict()[name].asnumpy())
+    # upstream's fine-tuning pools the mean: `fc_norm` (and the head) start fresh, the encoder is the MAE's
+    pooled = ViTForImageClassification(ViTConfig(**dict(vit.config.to_dict(), use_mean_pooling=True)))
+    np.testing.assert_array_equal(pooled.parameters_dict()['vit.layers.0.attention.wq.weight'].asnumpy(),
+                                  mae.parameters_dict()['vit.layers.0.attention.wq.weight'].asnumpy())
 
 
 def test_conversion_round_trips():
