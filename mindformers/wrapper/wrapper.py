@@ -63,9 +63,20 @@ class _ScaledTokenLoss(nn.Cell):
         return loss_sum * ops.cast(scale, loss_sum.dtype), ops.cast(tokens, ms.float32)
 
 
-class _FixedLossScale:
-    def __init__(self, value):
-        self.loss_scale_value = float(value)
+class FixedLossScaleUpdateCell:
+    """A loss scale that never changes (upstream's `scale_sense: {type: FixedLossScaleUpdateCell,
+    loss_scale_value: 1024}`): the loss is multiplied by it before the backward pass and the gradients divided by
+    it after, which keeps float16 gradients away from underflow; in float32 it changes nothing."""
+
+    def __init__(self, loss_scale_value=1.0):
+        if not isinstance(loss_scale_value, (int, float)) or isinstance(loss_scale_value, bool) or \
+                loss_scale_value <= 0:
+            raise ConfigError(f"FixedLossScaleUpdateCell: loss_scale_value must be a positive number, got "
+                              f"{loss_scale_value!r}")
+        self.loss_scale_value = float(loss_scale_value)
+
+
+MindFormerRegister.register_cls(FixedLossScaleUpdateCell, MindFormerModuleType.WRAPPER)
 
 
 @MindFormerRegister.register(MindFormerModuleType.WRAPPER)
@@ -91,7 +102,7 @@ class MFTrainOneStepCell(nn.Cell):
         if self.accumulation < 1:
             raise ConfigError(f"gradient_accumulation_steps must be >= 1, got {gradient_accumulation_steps}")
         if isinstance(scale_sense, (int, float)):
-            scale_sense = _FixedLossScale(scale_sense)
+            scale_sense = FixedLossScaleUpdateCell(scale_sense)
         self.dynamic_scale = scale_sense if isinstance(scale_sense, DynamicLossScale) else None
         self.scale_sense = Parameter(Tensor(scale_sense.loss_scale_value, ms.float32), name='scale_sense',
                                      requires_grad=False)

@@ -207,3 +207,20 @@ def test_build_wrapper_builds_mf_cell_with_nested_dynamic_loss_scale():
     assert isinstance(cell.dynamic_scale, DynamicLossScale)
     assert float(cell.scale_sense.asnumpy()) == 256.0
     assert cell.use_clip_grad and cell.max_grad_norm == 1.0
+
+
+@pytest.mark.usefixtures("pynative")
+def test_build_wrapper_takes_upstreams_fixed_loss_scale_section():
+    net = SquaredError()
+    optimizer = nn.SGD(net.trainable_params(), learning_rate=0.1)
+    cell = build_wrapper({'type': 'MFTrainOneStepCell',
+                          'scale_sense': {'type': 'FixedLossScaleUpdateCell', 'loss_scale_value': 1024}},
+                         default_args={'network': net, 'optimizer': optimizer})
+    assert cell.dynamic_scale is None and float(cell.scale_sense.asnumpy()) == 1024.0
+    cell.set_train()
+    cell(*inputs())
+    np.testing.assert_allclose(net.weight.asnumpy(), W0 - 0.1 * numpy_grad(), atol=1e-6)   # the unscaled step
+    with pytest.raises(ConfigError, match='loss_scale_value must be a positive number'):
+        build_wrapper({'type': 'MFTrainOneStepCell', 'scale_sense': {'type': 'FixedLossScaleUpdateCell',
+                                                                     'loss_scale_value': 0}},
+                      default_args={'network': SquaredError(), 'optimizer': optimizer})
