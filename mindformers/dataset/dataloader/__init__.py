@@ -4,5 +4,7 @@ from .adgen_dataloader import ADGenDataLoader
 from .cluener_dataloader import CLUENERDataLoader
 from .squad_dataloader import SQuADDataLoader
 from .wmt16_dataloader import WMT16DataLoader
+from .image_csv_dataloader import ImageCsvDataLoader
 
-__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader', 'WMT16DataLoader']
+__all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader', 'WMT16DataLoader',
+           'ImageCsvDataLoader']

@@ -166,3 +166,23 @@ def test_trainer_rejects_data_the_model_cannot_take(folders, config, message):
     with pytest.raises(DatasetError, match=message):
         ImageClassificationTrainer()._check_record_length(make_dataset(folders / 'train'), _Network(**config), 'train')
     ImageClassificationTrainer()._check_record_length(make_dataset(folders / 'train'), _Network(), 'train')
+
+
+def test_csv_loader_gives_the_folder_tools_images_and_split(folders, tmp_path):
+    """ImageCsvDataLoader reads the CSV the folder tool read: the same held-out rows, the same pixels."""
+    csv = str(tmp_path / 'digits.csv')
+    tensor = [{'type': 'ToTensor'}, {'type': 'Normalize', 'mean': [MEAN], 'std': [STD], 'is_hwc': False}]
+    for stage, count in (('train', 9), ('val', 3)):
+        dataset = ImageCLSDataset(dataset_config=dict(
+            data_loader={'type': 'ImageCsvDataLoader', 'dataset_dir': csv, 'stage': stage, 'val_per_class': 1,
+                         'shuffle': False},
+            transforms=tensor, input_columns=['image', 'label'], batch_size=count, drop_remainder=False))
+        image, label = next(dataset.create_tuple_iterator(num_epochs=1, output_numpy=True))
+        from_folders = make_dataset(folders / stage, batch_size=count)
+        folder_image, folder_label = next(from_folders.create_tuple_iterator(num_epochs=1, output_numpy=True))
+        assert image.shape == (count, 1, 28, 28)
+        np.testing.assert_array_equal(label, folder_label)
+        np.testing.assert_allclose(image, folder_image, atol=1e-6)
+    with pytest.raises(DatasetError, match="stage must be 'train', 'val' or None"):
+        ImageCLSDataset(dataset_config=dict(data_loader={'type': 'ImageCsvDataLoader', 'dataset_dir': csv,
+                                                         'stage': 'test'}, input_columns=['image', 'label']))
