@@ -78,24 +78,24 @@ def test_pipeline_keeps_the_visible_patches_and_fills_the_masked_ones(folder, tm
 
 
 def test_trainer_pretrains_from_the_tiny_yaml_and_predict_writes_pngs(tmp_path, monkeypatch):
-    """The packaged tiny YAML through Trainer (train: the masked-patch loss falls on 64 digit-like images; predict:
+    """The packaged tiny YAML through Trainer (train: the masked-patch loss falls on 32 bar images; predict:
     reconstructions written as PNGs and listed in the result file)."""
     from mindformers import Trainer  # pylint: disable=import-outside-toplevel
     from mindformers.mindformer_book import MindFormerBook  # pylint: disable=import-outside-toplevel
     rng = np.random.default_rng(0)
     for digit in range(2):
         os.makedirs(tmp_path / 'data' / str(digit))
-        for index in range(16):                      # bright bars on black: a pattern the decoder can learn
+        for index in range(16):                      # one bar pattern per class: what is masked can be inferred
             image = np.zeros((28, 28), np.uint8)
-            image[:, 7 * (index % 4):7 * (index % 4) + 7] = 255 if digit else 0
-            image[7 * (index % 3):7 * (index % 3) + 7, :] = 200
+            image[:, 7:14] = 255 if digit else 0
+            image[14:21, :] = 200
             Image.fromarray(np.clip(image + rng.integers(0, 20, (28, 28)), 0, 255).astype(np.uint8)).save(
                 tmp_path / 'data' / str(digit) / f'{index}.png')
     monkeypatch.chdir(tmp_path)
     yaml = os.path.join(MindFormerBook.get_project_path(), 'configs', 'mae', 'run_mae_vit_tiny_p7_28_mnist.yaml')
     trainer = Trainer(args=yaml, task='masked_image_modeling', train_dataset=str(tmp_path / 'data'))
     trainer.config.context.mode = 1
-    trainer.config.runner_config.epochs = 8
+    trainer.config.runner_config.epochs = 16
     trainer.config.runner_config.batch_size = 8
     trainer.config.model.model_config.num_hidden_layers = 1
     trainer.config.callbacks = [{'type': 'MFLossMonitor'}]
@@ -107,8 +107,9 @@ def test_trainer_pretrains_from_the_tiny_yaml_and_predict_writes_pngs(tmp_path, 
             losses.append(float(run_context.original_args().net_outputs[0].asnumpy()))
     trainer.callbacks.append(Record())
     trainer.train()
-    assert len(losses) == 32
-    assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4])
+    assert len(losses) == 64
+    # measured 0.53-0.55 (last 4 over first 4 steps) for three initialisations; 8 epochs gave 0.75-0.80
+    assert np.mean(losses[-4:]) < 0.7 * np.mean(losses[:4])
     files = sorted(str(p) for p in (tmp_path / 'data' / '1').iterdir())[:3]
     results = trainer.predict(input_data=files)
     assert len(results) == 3
