@@ -8,10 +8,9 @@ checkpoint loads into ViTForImageClassification for fine-tuning. Built from `mod
 another family). Masks come from the data (upstream's MaeMask columns `mask, ids_restore, unmask_index`) or are
 drawn from `noise` (b, patches): the patches with the smallest noise are kept, as in the original and transformers.
 """
-import numpy as np
 import mindspore as ms
 from mindspore import nn, ops, Parameter, Tensor
-from mindspore.common.initializer import initializer, Normal, TruncatedNormal
+from mindspore.common.initializer import initializer, Normal
 
 from mindformers.models.base_model import BaseModel
 from mindformers.models.image_classifier import init_linears

@@ -8,7 +8,6 @@ keeps the encoder under `vit.`, so a ViTModel (or MAE encoder) checkpoint loads 
 `head` then starts fresh. `construct(image, target=None)` takes the dataset's columns by position, as upstream.
 """
 import numpy as np
-import mindspore as ms
 from mindspore import nn, ops, Parameter
 from mindspore.common.initializer import initializer, TruncatedNormal
 
