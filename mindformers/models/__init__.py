@@ -24,3 +24,5 @@ from .image_processor import BaseImageProcessor
 from .vit import ViTConfig, ViTModel, ViTForImageClassification, ViTImageProcessor, ViTProcessor
 from .swin import SwinConfig, SwinModel, SwinForImageClassification, SwinImageProcessor, SwinProcessor
 from .mae import ViTMAEConfig, ViTMAEModel, ViTMAEForPreTraining, ViTMAEImageProcessor, ViTMAEProcessor
+from .clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig, CLIPModel, CLIPTokenizer, CLIPImageProcessor, \
+    CLIPProcessor

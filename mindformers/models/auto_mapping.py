@@ -18,11 +18,12 @@ HF_MODEL_TYPES = {
     'vit': ('vit', 'ViTConfig', 'ViTForImageClassification'),
     'swin': ('swin', 'SwinConfig', 'SwinForImageClassification'),
     'vit_mae': ('mae', 'ViTMAEConfig', 'ViTMAEForPreTraining'),
+    'clip': ('clip', 'CLIPConfig', 'CLIPModel'),
 }
 
 CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2',
                     'bert': 'bert', 't5': 't5', 'vit': 'vit',
-                    'swin': 'swin', 'mae': 'mae'}
+                    'swin': 'swin', 'mae': 'mae', 'clip': 'clip'}
 
 HF_TOKENIZER_CLASSES = {
     'GPT2Tokenizer': 'BPETokenizer', 'GPT2TokenizerFast': 'BPETokenizer', 'BPETokenizer': 'BPETokenizer',
@@ -31,6 +32,7 @@ HF_TOKENIZER_CLASSES = {
     'BloomTokenizerFast': 'BloomTokenizer',
     'BertTokenizer': 'BertTokenizer', 'BertTokenizerFast': 'BertTokenizer',
     'T5Tokenizer': 'T5Tokenizer', 'T5TokenizerFast': 'T5Tokenizer',
+    'CLIPTokenizer': 'CLIPTokenizer', 'CLIPTokenizerFast': 'CLIPTokenizer',
 }
 
 

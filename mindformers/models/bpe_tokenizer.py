@@ -57,15 +57,7 @@ class BPETokenizer(PreTrainedTokenizer):
             extra = list(kwargs.pop('additional_special_tokens', None) or [])
             kwargs['additional_special_tokens'] = extra + [t for t in specials if t not in known and t not in extra]
         else:
-            for what, path in (('vocab_file', vocab_file), ('merges_file', merges_file)):
-                if not os.path.isfile(str(path)):
-                    raise ConfigError(f"BPETokenizer: {what} {path} does not exist")
-            with open(vocab_file, encoding='utf-8') as stream:
-                encoder = json.load(stream)
-            with open(merges_file, encoding='utf-8') as stream:
-                lines = stream.read().split('\n')
-            merges = [tuple(line.split(' ')) for line in lines
-                      if line and not line.startswith('#version') and len(line.split(' ')) == 2]
+            encoder, merges = self._read_vocabulary(vocab_file, merges_file)
         self.vocab_file = vocab_file
         self.merges_file = merges_file
         self.encoder = encoder
@@ -90,6 +82,19 @@ class BPETokenizer(PreTrainedTokenizer):
                          split_digits=split_digits, errors=errors, pattern=pattern, nfc=nfc,
                          ignore_merges=ignore_merges, **kwargs)
 
+    def _read_vocabulary(self, vocab_file, merges_file):
+        """(token -> id, merges by rank) from vocab.json and merges.txt."""
+        for what, path in (('vocab_file', vocab_file), ('merges_file', merges_file)):
+            if not os.path.isfile(str(path)):
+                raise ConfigError(f"{type(self).__name__}: {what} {path} does not exist")
+        with open(vocab_file, encoding='utf-8') as stream:
+            encoder = json.load(stream)
+        with open(merges_file, encoding='utf-8') as stream:
+            lines = stream.read().split('\n')
+        merges = [tuple(line.split(' ')) for line in lines
+                  if line and not line.startswith('#version') and len(line.split(' ')) == 2]
+        return encoder, merges
+
     @property
     def vocab_size(self):
         return len(self.encoder)
@@ -105,7 +110,7 @@ class BPETokenizer(PreTrainedTokenizer):
             return self._cache[word]
         if self.ignore_merges and word in self.encoder:
             return [word]
-        parts = list(word)
+        parts = self._word_parts(word)
         while len(parts) > 1:
             pairs = [(self.bpe_ranks.get(pair, float('inf')), i, pair) for i, pair in enumerate(zip(parts, parts[1:]))]
             rank, _, best = min(pairs)
@@ -123,6 +128,11 @@ class BPETokenizer(PreTrainedTokenizer):
         if len(self._cache) < 100000:
             self._cache[word] = parts
         return parts
+
+    @staticmethod
+    def _word_parts(word):
+        """The symbols a pre-token starts from before any merge: its characters."""
+        return list(word)
 
     def _pre_tokenize(self, text):
         chunks = [text]

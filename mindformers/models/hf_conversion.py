@@ -22,21 +22,28 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 _CKPT_DTYPES = {'fp32': 'float32', 'fp16': 'float16', 'bf16': 'bfloat16'}
 
 
-def layernorm_block_shapes(num_layers, hidden, ffn):
-    """{our name: shape} of `num_layers` blocks made by modules/transformer.py::layernorm_block."""
+def layernorm_block_shapes(num_layers, hidden, ffn, prefix='model.layers', qkv_bias=True):
+    """{our name: shape} of `num_layers` blocks `<prefix>.<i>.` made by modules/transformer.py::layernorm_block."""
     shapes = {}
     for i in range(num_layers):
-        prefix = f'model.layers.{i}.'
-        for norm in ('attention_norm', 'ffn_norm'):
-            shapes[prefix + norm + '.weight'] = (hidden,)
-            shapes[prefix + norm + '.bias'] = (hidden,)
-        for proj in ('wq', 'wk', 'wv', 'wo'):
-            shapes[f'{prefix}attention.{proj}.weight'] = (hidden, hidden)
+        shapes.update(block_shapes(f'{prefix}.{i}.', hidden, ffn, qkv_bias))
+    return shapes
+
+
+def block_shapes(prefix, hidden, ffn, qkv_bias=True):
+    """{our name: shape} of one layernorm_block whose names start with `prefix` (ending in a dot)."""
+    shapes = {}
+    for norm in ('attention_norm', 'ffn_norm'):
+        shapes[prefix + norm + '.weight'] = (hidden,)
+        shapes[prefix + norm + '.bias'] = (hidden,)
+    for proj in ('wq', 'wk', 'wv', 'wo'):
+        shapes[f'{prefix}attention.{proj}.weight'] = (hidden, hidden)
+        if proj == 'wo' or qkv_bias:
             shapes[f'{prefix}attention.{proj}.bias'] = (hidden,)
-        shapes[prefix + 'feed_forward.w1.weight'] = (ffn, hidden)
-        shapes[prefix + 'feed_forward.w1.bias'] = (ffn,)
-        shapes[prefix + 'feed_forward.w2.weight'] = (hidden, ffn)
-        shapes[prefix + 'feed_forward.w2.bias'] = (hidden,)
+    shapes[prefix + 'feed_forward.w1.weight'] = (ffn, hidden)
+    shapes[prefix + 'feed_forward.w1.bias'] = (ffn,)
+    shapes[prefix + 'feed_forward.w2.weight'] = (hidden, ffn)
+    shapes[prefix + 'feed_forward.w2.bias'] = (hidden,)
     return shapes
 
 

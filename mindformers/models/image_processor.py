@@ -65,6 +65,7 @@ class BaseImageProcessor(SupportListMixin):
     default_mean = IMAGENET_DEFAULT_MEAN
     default_std = IMAGENET_DEFAULT_STD
     default_interpolation = 'cubic'
+    default_crop_ratio = 0.875        # the shorter side is resized to size / ratio before the center crop
     _saved_fields = ('size', 'resize', 'interpolation', 'mean', 'std', 'num_channels', 'do_center_crop')
 
     def __init__(self, image_resolution=None, size=None, resize=None, interpolation=None, mean=None, std=None,
@@ -78,7 +79,7 @@ class BaseImageProcessor(SupportListMixin):
         if num_channels not in (1, 3):
             raise ConfigError(f"{type(self).__name__}: num_channels must be 1 (grey) or 3 (RGB), got {num_channels!r}")
         self.size = size
-        self.resize = int(resize) if resize is not None else int(round(size / 0.875))
+        self.resize = int(resize) if resize is not None else int(round(size / self.default_crop_ratio))
         if self.resize < size:
             raise ConfigError(f"{type(self).__name__}: resize {self.resize} is smaller than the crop size {size}")
         self.interpolation = interpolation or self.default_interpolation

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, place_converted
+from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'BertConfig'
@@ -97,18 +97,7 @@ def expected_shapes(config):
               'bert.position_embeddings.embedding_weight': (config.max_position_embeddings, hidden),
               'bert.token_type_embeddings.embedding_weight': (config.type_vocab_size, hidden),
               'bert.embedding_norm.weight': (hidden,), 'bert.embedding_norm.bias': (hidden,)}
-    for i in range(config.num_hidden_layers):
-        prefix = f'bert.layers.{i}.'
-        for proj in ('wq', 'wk', 'wv', 'wo'):
-            shapes[f'{prefix}attention.{proj}.weight'] = (hidden, hidden)
-            shapes[f'{prefix}attention.{proj}.bias'] = (hidden,)
-        for norm in ('attention_norm', 'ffn_norm'):
-            shapes[f'{prefix}{norm}.weight'] = (hidden,)
-            shapes[f'{prefix}{norm}.bias'] = (hidden,)
-        shapes[prefix + 'feed_forward.w1.weight'] = (inner, hidden)
-        shapes[prefix + 'feed_forward.w1.bias'] = (inner,)
-        shapes[prefix + 'feed_forward.w2.weight'] = (hidden, inner)
-        shapes[prefix + 'feed_forward.w2.bias'] = (hidden,)
+    shapes.update(layernorm_block_shapes(config.num_hidden_layers, hidden, inner, 'bert.layers'))
     return shapes
 
 

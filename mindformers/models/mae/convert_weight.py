@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, place_converted
+from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'ViTMAEConfig'
@@ -74,32 +74,14 @@ def to_hf_config(config):
     return hf
 
 
-def _stack_shapes(prefix, count, width, inner, qkv_bias):
-    shapes = {}
-    for i in range(count):
-        base = f'{prefix}.{i}.'
-        for proj in ('wq', 'wk', 'wv', 'wo'):
-            shapes[f'{base}attention.{proj}.weight'] = (width, width)
-            if proj == 'wo' or qkv_bias:
-                shapes[f'{base}attention.{proj}.bias'] = (width,)
-        for norm in ('attention_norm', 'ffn_norm'):
-            shapes[f'{base}{norm}.weight'] = (width,)
-            shapes[f'{base}{norm}.bias'] = (width,)
-        shapes[base + 'feed_forward.w1.weight'] = (inner, width)
-        shapes[base + 'feed_forward.w1.bias'] = (inner,)
-        shapes[base + 'feed_forward.w2.weight'] = (width, inner)
-        shapes[base + 'feed_forward.w2.bias'] = (width,)
-    return shapes
-
-
 def expected_shapes(config):
     """Our parameter name -> shape of the encoder every MAE checkpoint must hold."""
     hidden, patch, tokens = config.hidden_size, config.patch_size, config.num_patches + 1
     shapes = {'vit.cls_tokens': (1, 1, hidden), 'vit.pos_embed': (1, tokens, hidden),
               'vit.patch_embed.proj.weight': (hidden, config.num_channels, patch, patch),
               'vit.patch_embed.proj.bias': (hidden,), 'vit.norm.weight': (hidden,), 'vit.norm.bias': (hidden,)}
-    shapes.update(_stack_shapes('vit.layers', config.num_hidden_layers, hidden, config.intermediate_size,
-                                config.qkv_bias))
+    shapes.update(layernorm_block_shapes(config.num_hidden_layers, hidden, config.intermediate_size, 'vit.layers',
+                                         config.qkv_bias))
     return shapes
 
 
@@ -110,8 +92,8 @@ def head_shapes(config):
               'decoder.mask_token': (1, 1, width), 'decoder.decoder_pos_embed': (1, config.num_patches + 1, width),
               'decoder.decoder_norm.weight': (width,), 'decoder.decoder_norm.bias': (width,),
               'decoder.decoder_pred.weight': (pixels, width), 'decoder.decoder_pred.bias': (pixels,)}
-    shapes.update(_stack_shapes('decoder.decoder_layers', config.decoder_num_hidden_layers, width,
-                                config.decoder_intermediate_size, config.qkv_bias))
+    shapes.update(layernorm_block_shapes(config.decoder_num_hidden_layers, width, config.decoder_intermediate_size,
+                                         'decoder.decoder_layers', config.qkv_bias))
     return shapes
 
 

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, place_converted
+from mindformers.models.hf_conversion import block_shapes, check_all_converted, place_converted
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'SwinConfig'
@@ -94,17 +94,7 @@ def expected_shapes(config):
         for block in range(depth):
             prefix = f'swin.stages.{stage}.blocks.{block}.'
             shapes[prefix + 'attention.relative_position_bias_table'] = ((2 * window - 1) ** 2, heads)
-            for proj in ('wq', 'wk', 'wv', 'wo'):
-                shapes[f'{prefix}attention.{proj}.weight'] = (dim, dim)
-                if proj == 'wo' or config.qkv_bias:
-                    shapes[f'{prefix}attention.{proj}.bias'] = (dim,)
-            for norm in ('attention_norm', 'ffn_norm'):
-                shapes[f'{prefix}{norm}.weight'] = (dim,)
-                shapes[f'{prefix}{norm}.bias'] = (dim,)
-            shapes[prefix + 'feed_forward.w1.weight'] = (inner, dim)
-            shapes[prefix + 'feed_forward.w1.bias'] = (inner,)
-            shapes[prefix + 'feed_forward.w2.weight'] = (dim, inner)
-            shapes[prefix + 'feed_forward.w2.bias'] = (dim,)
+            shapes.update(block_shapes(prefix, dim, inner, config.qkv_bias))
         if stage < len(config.depths) - 1:
             prefix = f'swin.stages.{stage}.downsample.'
             shapes[prefix + 'norm.weight'] = (4 * dim,)

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, place_converted
+from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'ViTConfig'
@@ -91,19 +91,7 @@ def expected_shapes(config):
     if not config.use_mean_pooling:
         shapes['vit.norm.weight'] = (hidden,)
         shapes['vit.norm.bias'] = (hidden,)
-    for i in range(config.num_hidden_layers):
-        prefix = f'vit.layers.{i}.'
-        for proj in ('wq', 'wk', 'wv', 'wo'):
-            shapes[f'{prefix}attention.{proj}.weight'] = (hidden, hidden)
-            if proj == 'wo' or config.qkv_bias:
-                shapes[f'{prefix}attention.{proj}.bias'] = (hidden,)
-        for name in ('attention_norm', 'ffn_norm'):
-            shapes[f'{prefix}{name}.weight'] = (hidden,)
-            shapes[f'{prefix}{name}.bias'] = (hidden,)
-        shapes[prefix + 'feed_forward.w1.weight'] = (inner, hidden)
-        shapes[prefix + 'feed_forward.w1.bias'] = (inner,)
-        shapes[prefix + 'feed_forward.w2.weight'] = (hidden, inner)
-        shapes[prefix + 'feed_forward.w2.bias'] = (hidden,)
+    shapes.update(layernorm_block_shapes(config.num_hidden_layers, hidden, inner, 'vit.layers', config.qkv_bias))
     return shapes
 
 
