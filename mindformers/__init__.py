@@ -12,11 +12,14 @@ from mindformers.wrapper import MFTrainOneStepCell, build_wrapper
 from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, ParallelContextConfig,
                                  CausalLanguageModelingTrainer, TextClassificationTrainer, TokenClassificationTrainer,
                                  QuestionAnsweringTrainer, MaskedLanguageModelingTrainer, TranslationTrainer,
-                                 ImageClassificationTrainer, MaskedImageModelingTrainer, build_trainer)
+                                 ImageClassificationTrainer, MaskedImageModelingTrainer,
+                                 ZeroShotImageClassificationTrainer, ContrastiveLanguageImagePretrainTrainer,
+                                 build_trainer)
 from mindformers.mindformer_book import MindFormerBook
 from mindformers.auto_class import AutoConfig, AutoModel, AutoTokenizer, AutoProcessor
 from mindformers.pipeline import (pipeline, TextGenerationPipeline, TextClassificationPipeline, FillMaskPipeline,
                                  TokenClassificationPipeline, QuestionAnsweringPipeline, TranslationPipeline,
-                                 ImageClassificationPipeline, MaskedImageModelingPipeline)
+                                 ImageClassificationPipeline, MaskedImageModelingPipeline,
+                                 ZeroShotImageClassificationPipeline)
 from mindformers.run_check import run_check
 from mindformers.pet import LoraConfig, get_pet_model

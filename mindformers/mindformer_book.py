@@ -86,6 +86,23 @@ _TRAINER_SUPPORT_TASKS_LIST = {
         'mae_vit_tiny_p7_28_mnist': 'configs/mae/run_mae_vit_tiny_p7_28_mnist.yaml',
         'common': 'configs/mae/run_mae_vit_base_p16_224_800ep.yaml',
     },
+    'contrastive_language_image_pretrain': {
+        'clip_vit_b_32': 'configs/clip/run_clip_vit_b_32_pretrain_flickr8k.yaml',
+        'clip_vit_b_16': 'configs/clip/run_clip_vit_b_16_pretrain_flickr8k.yaml',
+        'clip_vit_l_14': 'configs/clip/run_clip_vit_l_14_pretrain_flickr8k.yaml',
+        'clip_vit_l_14@336': 'configs/clip/run_clip_vit_l_14@336_pretrain_flickr8k.yaml',
+        'clip_tiny_p7_28_mnist': 'configs/clip/run_clip_tiny_p7_28_pretrain_mnist.yaml',
+        'common': 'configs/clip/run_clip_vit_b_32_pretrain_flickr8k.yaml',
+    },
+    'zero_shot_image_classification': {
+        'clip_vit_b_32': 'configs/clip/run_clip_vit_b_32_zero_shot_image_classification_cifar100.yaml',
+        'mindspore/clip_vit_b_32': 'configs/clip/run_clip_vit_b_32_zero_shot_image_classification_cifar100.yaml',
+        'clip_vit_b_16': 'configs/clip/run_clip_vit_b_16_zero_shot_image_classification_cifar100.yaml',
+        'clip_vit_l_14': 'configs/clip/run_clip_vit_l_14_zero_shot_image_classification_cifar100.yaml',
+        'clip_vit_l_14@336': 'configs/clip/run_clip_vit_l_14@336_zero_shot_image_classification_cifar100.yaml',
+        'clip_tiny_p7_28_mnist': 'configs/clip/run_clip_tiny_p7_28_zero_shot_image_classification_mnist.yaml',
+        'common': 'configs/clip/run_clip_vit_b_32_zero_shot_image_classification_cifar100.yaml',
+    },
     'image_classification': {
         'vit_base_p16': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
         'mindspore/vit_base_p16': 'configs/vit/run_vit_base_p16_224_100ep.yaml',
@@ -102,13 +119,14 @@ _TRAINER_SUPPORT_TASKS_LIST = {
     },
 }
 # upstream tasks whose model families are not implemented in this build yet
-_PLANNED_TASKS = ('contrastive_language_image_pretrain', 'image_to_text_retrieval', 'zero_shot_image_classification',
+_PLANNED_TASKS = ('image_to_text_retrieval',
                   'image_to_text_generation', 'segment_anything', 'multi_modal_to_text_generation')
 
 # upstream r1.0 AutoModel names per model type (the seeds' model matrix); only _IMPLEMENTED_FAMILIES build here,
 # the other rows are kept so that a user asking for them gets "not available yet" instead of "unknown name"
 _MODEL_SUPPORT_LIST = {
-    'clip': ['clip_vit_b_32', 'clip_vit_b_16', 'clip_vit_l_14', 'clip_vit_l_14@336', 'mindspore/clip_vit_b_32'],
+    'clip': ['clip_vit_b_32', 'clip_vit_b_16', 'clip_vit_l_14', 'clip_vit_l_14@336', 'mindspore/clip_vit_b_32',
+             'clip_tiny_p7_28_mnist'],
     'blip2': {'stage1': ['blip2_stage1_vit_g', 'blip2_stage1_evaluator', 'blip2_stage1_classification'],
               'stage2': ['blip2_stage2_vit_g_baichuan_7b', 'blip2_stage2_vit_g_llama_7b']},
     'itt': {'blip2': ['itt_blip2_stage2_vit_g_baichuan_7b', 'itt_blip2_stage2_vit_g_llama_7b']},
@@ -146,7 +164,7 @@ _MODEL_SUPPORT_LIST = {
     'sam': ['sam_vit_b', 'sam_vit_l', 'sam_vit_h'],
 }
 _IMPLEMENTED_FAMILIES = ('llama', 'llama2', 'gpt2', 'bloom', 'glm', 'glm2', 'pangualpha', 'bert', 'txtcls', 'tokcls',
-                        'qa', 't5', 'vit', 'swin', 'mae')
+                        'qa', 't5', 'vit', 'swin', 'mae', 'clip')
 
 # pipeline tasks (r1.0): the trainer tasks minus general / contrastive_language_image_pretrain
 _PIPELINE_SUPPORT_TASK_LIST = ('masked_image_modeling', 'image_classification', 'fill_mask',
@@ -179,6 +197,7 @@ _TOKENIZER_SUPPORT_URL_LIST = {
     'tokcls': [f"{_OBS_ROOT}/tokcls/vocab.txt"],
     'qa': [f"{_OBS_ROOT}/qa/vocab.txt"],
     't5': [f"{_OBS_ROOT}/t5/spiece.model"],
+    'clip': [f"{_OBS_ROOT}/clip/bpe_simple_vocab_16e6.txt.gz"],
 }
 
 

@@ -66,6 +66,7 @@ class CausalLanguageModelDataset:
 
         dataset, record_length = cls._open_source(config, loader_cfg, input_columns, shard)
         record_files = getattr(dataset, 'record_files', None)
+        label_names = getattr(dataset, 'label_names', None)
 
         batch_size = int(config.batch_size or 1)
         size = dataset.get_dataset_size()
@@ -84,6 +85,7 @@ class CausalLanguageModelDataset:
             dataset = dataset.repeat(int(config.repeat))
         dataset.record_length = record_length
         dataset.record_files = record_files
+        dataset.label_names = label_names
         # not `input_columns`: MapDataset owns that attribute; overwriting it made the last map cast every column
         dataset.model_input_columns = input_columns
         logger.info("dataset: %d records on this rank, batch_size %d -> %d steps per epoch", size, batch_size,

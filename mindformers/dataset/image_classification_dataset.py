@@ -78,8 +78,10 @@ def image_source(config, loader_cfg, shard, owner):
     if config.seed is not None:
         ds.config.set_seed(int(config.seed))
     dataset = build_dataset_loader(args)
+    label_names = getattr(dataset, 'label_names', None)    # a loader's class names (CLIP's zero-shot prompts)
     operations = build_vision_transforms(config.transforms, owner)
     if operations:
         dataset = dataset.map(operations=operations, input_columns=dataset.get_col_names()[0],
                               num_parallel_workers=min(int(config.num_parallel_workers or 1), 2))
+    dataset.label_names = label_names
     return dataset

@@ -8,6 +8,8 @@ labels = {
     'ag_news': ['World', 'Sports', 'Business', 'Sci/Tech'],
     'mnli': ['contradiction', 'entailment', 'neutral'],   # BERT's MNLI processor order
     'mnist': [str(digit) for digit in range(10)],
+    # MNIST's digits as words: the class names of CLIP captions and zero-shot prompts
+    'mnist_words': ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
     'cifar10': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
 }
 

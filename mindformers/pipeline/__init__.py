@@ -8,8 +8,9 @@ from .question_answering_pipeline import QuestionAnsweringPipeline
 from .translation_pipeline import TranslationPipeline
 from .image_classification_pipeline import ImageClassificationPipeline
 from .masked_image_modeling_pipeline import MaskedImageModelingPipeline
+from .zero_shot_image_classification_pipeline import ZeroShotImageClassificationPipeline
 from .pipeline import pipeline
 
 __all__ = ['pipeline', 'BasePipeline', 'TextGenerationPipeline', 'TextClassificationPipeline', 'FillMaskPipeline',
            'TokenClassificationPipeline', 'QuestionAnsweringPipeline', 'TranslationPipeline',
-           'ImageClassificationPipeline', 'MaskedImageModelingPipeline']
+           'ImageClassificationPipeline', 'MaskedImageModelingPipeline', 'ZeroShotImageClassificationPipeline']

@@ -76,12 +76,16 @@ class LabelScoresMixin:
         return [str(id2label.get(i, id2label.get(str(i), f'LABEL_{i}'))) for i in range(num_labels)]
 
     def label_scores(self, logits, top_k=None, dataset=None):
-        shifted = np.exp(logits - logits.max(-1, keepdims=True))
-        probs = shifted / shifted.sum(-1, keepdims=True)
-        names = self._label_names(probs.shape[-1], dataset)
-        results = []
-        for row in probs:
-            scores = sorted(({'label': names[i], 'score': float(p)} for i, p in enumerate(row)),
-                            key=lambda item: item['score'], reverse=True)
-            results.append(scores[:top_k] if top_k is not None else scores)
-        return results
+        return sorted_label_scores(logits, self._label_names(logits.shape[-1], dataset), top_k)
+
+
+def sorted_label_scores(logits, names, top_k=None):
+    """(rows, labels) logits -> per row the softmax scores `[{'label', 'score'}, ...]`, best first, `top_k` kept."""
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    probs = shifted / shifted.sum(-1, keepdims=True)
+    results = []
+    for row in probs:
+        scores = sorted(({'label': names[i], 'score': float(p)} for i, p in enumerate(row)),
+                        key=lambda item: item['score'], reverse=True)
+        results.append(scores[:top_k] if top_k is not None else scores)
+    return results

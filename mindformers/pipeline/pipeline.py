@@ -11,7 +11,9 @@ __all__ = ['pipeline']
 # keyword arguments that configure the model built from a name (upstream forwards these into model_config)
 _MODEL_CONFIG_KEYS = ('batch_size', 'use_past', 'seq_length')
 # tasks whose inputs are images: they take an image_processor instead of a tokenizer
-_IMAGE_TASKS = ('image_classification', 'masked_image_modeling')
+_IMAGE_TASKS = ('image_classification', 'masked_image_modeling', 'zero_shot_image_classification')
+# image tasks whose model also reads text: they take a tokenizer too
+_IMAGE_TEXT_TASKS = ('zero_shot_image_classification',)
 
 
 def _check_task(task):
@@ -24,8 +26,8 @@ def _check_task(task):
         raise NotAvailableError(f"pipeline task '{task}' is an upstream task whose models are not available yet in "
                                 f"this build; available: text_generation, text_classification, "
                                 f"token_classification, question_answering, fill_mask, translation, "
-                                f"image_classification, masked_image_modeling (with a model instance or a Hugging "
-                                f"Face directory)")
+                                f"image_classification, masked_image_modeling, zero_shot_image_classification (with a "
+                                f"model instance or a Hugging Face directory)")
 
 
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',
@@ -61,7 +63,7 @@ def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_
         if image_task and image_processor is None:
             from mindformers.auto_class import AutoProcessor  # pylint: disable=import-outside-toplevel
             image_processor = AutoProcessor.from_pretrained(model).image_processor
-        elif not image_task and tokenizer is None:
+        if (not image_task or task in _IMAGE_TEXT_TASKS) and tokenizer is None:
             tokenizer = AutoTokenizer.from_pretrained(model)
         model = AutoModel.from_pretrained(model, **model_kwargs)
     model.set_train(False)

@@ -10,10 +10,12 @@ from .token_classification import TokenClassificationTrainer
 from .question_answering import QuestionAnsweringTrainer
 from .masked_language_modeling import MaskedLanguageModelingTrainer
 from .translation import TranslationTrainer
-from .image_classification import ImageClassificationTrainer
+from .image_classification import ImageClassificationTrainer, ZeroShotImageClassificationTrainer
 from .masked_image_modeling import MaskedImageModelingTrainer
+from .contrastive_language_image_pretrain import ContrastiveLanguageImagePretrainTrainer
 
 __all__ = ['Trainer', 'TrainingArguments', 'ContextConfig', 'ParallelContextConfig', 'BaseTrainer', 'build_trainer',
            'CausalLanguageModelingTrainer', 'TextClassificationTrainer', 'TokenClassificationTrainer',
            'QuestionAnsweringTrainer', 'MaskedLanguageModelingTrainer', 'TranslationTrainer',
-           'ImageClassificationTrainer', 'MaskedImageModelingTrainer']
+           'ImageClassificationTrainer', 'MaskedImageModelingTrainer', 'ZeroShotImageClassificationTrainer',
+           'ContrastiveLanguageImagePretrainTrainer']

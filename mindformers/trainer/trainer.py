@@ -26,7 +26,9 @@ _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
                   'fill_mask': 'MaskedLanguageModelingTrainer',
                   'translation': 'TranslationTrainer',
                   'image_classification': 'ImageClassificationTrainer',
-                  'masked_image_modeling': 'MaskedImageModelingTrainer'}
+                  'masked_image_modeling': 'MaskedImageModelingTrainer',
+                  'contrastive_language_image_pretrain': 'ContrastiveLanguageImagePretrainTrainer',
+                  'zero_shot_image_classification': 'ZeroShotImageClassificationTrainer'}
 
 
 class Trainer:

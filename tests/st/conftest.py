@@ -128,7 +128,8 @@ def hf_logits(model, tokens):
 # is built once) in this order (`--no-loadscope-reorder`: xdist would otherwise start with the files holding the
 # most tests). Files that take minutes go first so that the two workers end close together; order measured on
 # 2 AMD EPYC cores, longest first. Files not listed follow in their usual order.
-LONGEST_FIRST = ('test_quickstart.py', 'test_vit_image_classification.py', 'test_resume.py', 'test_glm2_end_to_end.py', 'test_gpt2_end_to_end.py',
+LONGEST_FIRST = ('test_quickstart.py', 'test_vit_image_classification.py', 'test_clip_zero_shot.py', 'test_resume.py',
+                 'test_glm2_end_to_end.py', 'test_gpt2_end_to_end.py',
                  'test_standalone_task.py', 'test_distributed_msrun.py', 'test_hf_parity.py',
                  'test_gpt2_txtcls_end_to_end.py', 'test_run_modes.py')
 

@@ -93,7 +93,7 @@ def test_unknown_task_and_model_name_list_close_matches():
     with pytest.raises(ConfigError, match=r"llama2_7b"):
         Trainer(task='text_generation', model='llama2_7')
     with pytest.raises(ConfigError, match='not available yet'):
-        Trainer(task='contrastive_language_image_pretrain')
+        Trainer(task='image_to_text_retrieval')
 
 
 def test_training_arguments_only_override_what_is_set():

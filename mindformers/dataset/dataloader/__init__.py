@@ -5,6 +5,7 @@ from .cluener_dataloader import CLUENERDataLoader
 from .squad_dataloader import SQuADDataLoader
 from .wmt16_dataloader import WMT16DataLoader
 from .image_csv_dataloader import ImageCsvDataLoader
+from .flickr8k_dataloader import Flickr8kDataLoader, Cifar100DataLoader
 
 __all__ = ['build_dataset_loader', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader', 'WMT16DataLoader',
-           'ImageCsvDataLoader']
+           'ImageCsvDataLoader', 'Flickr8kDataLoader', 'Cifar100DataLoader']

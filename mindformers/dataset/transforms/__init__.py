@@ -1,5 +1,7 @@
 """Per-row transforms that dataset YAML sections name by `type` (module type `transforms`)."""
-from .text_transforms import TokenizeWithLabel, LabelPadding, build_transforms
+from .text_transforms import TokenizeWithLabel, LabelPadding, RandomChoiceTokenizerForward, TokenizerForward, \
+    build_transforms
 from .vision_transforms import build_vision_transforms
 
-__all__ = ['TokenizeWithLabel', 'LabelPadding', 'build_transforms', 'build_vision_transforms']
+__all__ = ['TokenizeWithLabel', 'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward',
+           'build_transforms', 'build_vision_transforms']

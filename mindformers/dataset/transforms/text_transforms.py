@@ -1,11 +1,12 @@
-"""Text transforms of the token classification datasets: characters -> BERT inputs, and their labels aligned."""
+"""Text transforms: token classification (characters -> BERT inputs, labels aligned) and CLIP (captions -> ids)."""
 import numpy as np
 
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 from mindformers.tools.register.register import build_from_registry
 
-__all__ = ['TokenizeWithLabel', 'LabelPadding', 'build_transforms', 'char_token_ids']
+__all__ = ['TokenizeWithLabel', 'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward', 'build_transforms',
+           'char_token_ids']
 
 
 def _as_str(value):
@@ -69,3 +70,48 @@ class LabelPadding:
         row = np.full(self.max_length, self.padding_value, np.int32)
         row[1:1 + len(labels)] = labels
         return row
+
+
+def _texts(value):
+    """A string column value (a str, bytes, or a numpy array of them) -> a list of str."""
+    array = np.asarray(value)
+    return [_as_str(item) for item in array.reshape(-1)]
+
+
+class _TokenizerTransform:
+    def __init__(self, tokenizer, max_length=77, padding='max_length'):
+        if tokenizer is None:
+            raise DatasetError(f"{type(self).__name__} needs the dataset section's tokenizer (e.g. type: "
+                               f"CLIPTokenizer)")
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 2:
+            raise DatasetError(f"{type(self).__name__}: max_length must be an integer >= 2, got {max_length!r}")
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.padding = padding
+
+    def ids(self, texts):
+        encoded = self.tokenizer(texts, max_length=self.max_length, padding=self.padding, truncation=True)
+        return np.array(encoded['input_ids'], np.int32)
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRANSFORMS)
+class RandomChoiceTokenizerForward(_TokenizerTransform):
+    """An image's captions -> the ids (max_length,) int32 of one caption drawn at random (contrastive
+    pre-training: Flickr8k has five per image). The draws come from one generator seeded with `random_seed`
+    (upstream reseeds on every call, which picks the same position every time)."""
+
+    def __init__(self, tokenizer, max_length=77, padding='max_length', random_seed=2022):
+        super().__init__(tokenizer, max_length, padding)
+        self.rng = np.random.default_rng(random_seed)
+
+    def __call__(self, captions):
+        texts = _texts(captions)
+        return self.ids([texts[int(self.rng.integers(len(texts)))]])[0]
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRANSFORMS)
+class TokenizerForward(_TokenizerTransform):
+    """Texts (e.g. one prompt per class) -> their ids (n, max_length) int32 (zero-shot classification)."""
+
+    def __call__(self, texts):
+        return self.ids(_texts(texts))

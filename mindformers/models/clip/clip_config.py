@@ -125,12 +125,36 @@ class CLIPConfig(BaseConfig):
         self.parallel_config = None if parallel_config == 'default' else parallel_config
         self.moe_config = None if moe_config == 'default' else moe_config
         self.batch_size = batch_size
+        self.validate()
+
+    def validate(self):
+        """Check sizes and names without allocating anything."""
         _check_ints(self, ('projection_dim',))
-        if not isinstance(logit_scale_init_value, (int, float)) or isinstance(logit_scale_init_value, bool):
-            raise ConfigError(f"CLIPConfig.logit_scale_init_value must be a number, got {logit_scale_init_value!r}")
+        value = self.logit_scale_init_value
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"CLIPConfig.logit_scale_init_value must be a number, got {value!r}")
         for name in _DTYPE_FIELDS:
             convert_mstype(getattr(self, name))
 
     @property
     def image_size(self):
         return self.vision_config.image_size
+
+    @property
+    def num_channels(self):
+        return self.vision_config.num_channels
+
+    def num_parameters(self):
+        """Parameter count of both encoders, projections and the logit scale, from the sizes (no allocation)."""
+        text, vision = self.text_config, self.vision_config
+
+        def blocks(section):
+            hidden, inner = section.hidden_size, section.intermediate_size
+            return section.num_hidden_layers * (4 * hidden * hidden + 4 * hidden + 2 * hidden * inner + inner +
+                                                hidden + 4 * hidden)
+        text_count = (text.vocab_size + text.max_position_embeddings) * text.hidden_size + blocks(text) + \
+            2 * text.hidden_size + text.hidden_size * self.projection_dim
+        width = vision.hidden_size
+        vision_count = width * vision.num_channels * vision.patch_size ** 2 + width + \
+            (vision.num_patches + 1) * width + 4 * width + blocks(vision) + width * self.projection_dim
+        return text_count + vision_count + 1

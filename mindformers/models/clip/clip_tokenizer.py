@@ -23,6 +23,7 @@ CLIP_PATTERN = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p
 # CLIP's vocabulary: 49152 BPE symbols = 2 x 256 byte symbols + this many merges (then the two specials)
 NUM_MERGES = 49152 - 256 - 2
 END_OF_WORD = '</w>'
+BPE_FILE = 'bpe_simple_vocab_16e6.txt.gz'
 
 
 def clean_text(text):
@@ -34,6 +35,19 @@ def clean_text(text):
         raise ConfigError("CLIPTokenizer needs the 'ftfy' package for CLIP's text cleaning: pip install ftfy") from None
     text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
     return regex.sub(r'\s+', ' ', text).strip().lower()
+
+
+def fetch_clip_bpe(vocab_file=None):
+    """CLIP's BPE file: `vocab_file` when it exists; else, when it is missing and carries the file's own name (or is
+    None: <checkpoint_download>/clip/), it is downloaded there from upstream's store (a one-line error offline)."""
+    from mindformers.mindformer_book import MindFormerBook  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.download import checkpoint_download_root, download_with_progress_bar  # noqa
+    if vocab_file is None:
+        vocab_file = os.path.join(checkpoint_download_root(), 'clip', BPE_FILE)
+    if os.path.isfile(str(vocab_file)) or os.path.basename(str(vocab_file)) != BPE_FILE:
+        return vocab_file
+    download_with_progress_bar(MindFormerBook.get_tokenizer_url_list()['clip'][0], str(vocab_file))
+    return vocab_file
 
 
 def read_clip_merges(path):
@@ -65,7 +79,7 @@ class CLIPTokenizer(BPETokenizer):
     `CLIPTokenizer(vocab_file='bpe_simple_vocab_16e6.txt.gz')("a boy")` ->
     {'input_ids': [49406, 320, 1876, 49407], 'attention_mask': [1, 1, 1, 1]}
     """
-    vocab_files_names = {'vocab_file': 'bpe_simple_vocab_16e6.txt.gz'}
+    vocab_files_names = {'vocab_file': BPE_FILE}
     hf_vocab_files = ('vocab.json', 'merges.txt')
     model_input_names = ['input_ids', 'attention_mask']
     _support_list = CLIP_NAMES
@@ -82,6 +96,7 @@ class CLIPTokenizer(BPETokenizer):
 
     def _read_vocabulary(self, vocab_file, merges_file):
         if merges_file is None:
+            vocab_file = fetch_clip_bpe(vocab_file)
             if not os.path.isfile(str(vocab_file)):
                 raise ConfigError(f"CLIPTokenizer: vocab_file {vocab_file} does not exist; give CLIP's "
                                   f"{self.vocab_files_names['vocab_file']} (or vocab.json with merges_file)")

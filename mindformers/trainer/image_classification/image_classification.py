@@ -31,6 +31,37 @@ def read_image_inputs(input_data):
     return [input_data]
 
 
+def check_image_shape(dataset, network, section):
+    """The images the data gives must have the model's channels and size, and its folders must not hold more
+    classes than the model has labels."""
+    config = getattr(network, 'config', None)
+    num_labels = getattr(config, 'num_labels', None)
+    num_classes = getattr(dataset, 'num_classes', None)
+    if num_labels and num_classes and num_classes > num_labels:
+        raise DatasetError(f"{section} data has {num_classes} classes ({', '.join(dataset.class_names[:5])}"
+                           f"{', ...' if num_classes > 5 else ''}) but the model has num_labels {num_labels}; "
+                           f"set model.model_config.num_labels {num_classes}")
+    image_size = getattr(config, 'image_size', None)
+    if image_size is None or not hasattr(dataset, 'output_shapes'):
+        return
+    with dataset_errors():
+        shape = tuple(dataset.output_shapes()[0])
+    wanted = (getattr(config, 'num_channels', shape[1] if len(shape) == 4 else None), image_size, image_size)
+    if len(shape) != 4 or shape[1:] != wanted:
+        raise DatasetError(f"{section} images come as {shape[1:]} (channels, height, width) but the model takes "
+                           f"{wanted}; end the dataset's transforms with a resize/crop to {image_size} and "
+                           f"ToTensor (CHW), or set model.model_config.image_size / num_channels")
+
+
+def image_processor_of(config):
+    """The YAML's processor.image_processor (ViTImageProcessor, CLIPImageProcessor, ...)."""
+    section = (config.processor or {}).get('image_processor')
+    if not section or not section.get('type'):
+        raise ConfigError("predict needs an image processor: set processor.image_processor (its type, size, mean, "
+                          "std) in the YAML or pass image_processor= to the Trainer")
+    return build_processor(section.to_dict() if hasattr(section, 'to_dict') else dict(section))
+
+
 @MindFormerRegister.register(MindFormerModuleType.TRAINER)
 class ImageClassificationTrainer(BaseTrainer):
     """Trainer for image classifiers (ViTForImageClassification): batches of (image, label)."""
@@ -49,35 +80,9 @@ class ImageClassificationTrainer(BaseTrainer):
         kwargs.setdefault('metric_name', 'Top1 Accuracy')
         return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
-    def _check_record_length(self, dataset, network, section):
-        """The images the data gives must have the model's channels and size, and its folders must not hold more
-        classes than the model has labels."""
-        config = getattr(network, 'config', None)
-        num_labels = getattr(config, 'num_labels', None)
-        num_classes = getattr(dataset, 'num_classes', None)
-        if num_labels and num_classes and num_classes > num_labels:
-            raise DatasetError(f"{section} data has {num_classes} classes ({', '.join(dataset.class_names[:5])}"
-                               f"{', ...' if num_classes > 5 else ''}) but the model has num_labels {num_labels}; "
-                               f"set model.model_config.num_labels {num_classes}")
-        image_size = getattr(config, 'image_size', None)
-        if image_size is None or not hasattr(dataset, 'output_shapes'):
-            return
-        with dataset_errors():
-            shape = tuple(dataset.output_shapes()[0])
-        wanted = (getattr(config, 'num_channels', shape[1] if len(shape) == 4 else None), image_size, image_size)
-        if len(shape) != 4 or shape[1:] != wanted:
-            raise DatasetError(f"{section} images come as {shape[1:]} (channels, height, width) but the model takes "
-                               f"{wanted}; end the dataset's transforms with a resize/crop to {image_size} and "
-                               f"ToTensor (CHW), or set model.model_config.image_size / num_channels")
-
-    def build_image_processor(self, config):
-        """The YAML's processor.image_processor (ViTImageProcessor, ...)."""
-        section = (config.processor or {}).get('image_processor')
-        if not section or not section.get('type'):
-            raise ConfigError("predict needs an image processor: set processor.image_processor (type: "
-                              "ViTImageProcessor, size, mean, std) in the YAML or pass image_processor= to the "
-                              "Trainer")
-        return build_processor(section.to_dict() if hasattr(section, 'to_dict') else dict(section))
+    @staticmethod
+    def _check_record_length(dataset, network, section):
+        check_image_shape(dataset, network, section)
 
     def predict(self, config=None, input_data=None, network=None, image_processor=None, batch_size=None,
                 **kwargs):
@@ -87,7 +92,7 @@ class ImageClassificationTrainer(BaseTrainer):
         from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
         images = read_image_inputs(input_data if input_data is not None else config.input_data)
         if image_processor is None:
-            image_processor = self.build_image_processor(config)
+            image_processor = image_processor_of(config)
         if not isinstance(image_processor, BaseImageProcessor):
             raise ConfigError(f"image_processor must be an image processor, got {type(image_processor).__name__}")
         if network is None:

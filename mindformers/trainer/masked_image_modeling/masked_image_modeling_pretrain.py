@@ -9,7 +9,7 @@ from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 from mindformers.tools.utils import get_output_root_path, get_real_rank
 from mindformers.trainer.base_trainer import BaseTrainer
-from mindformers.trainer.image_classification.image_classification import ImageClassificationTrainer, \
+from mindformers.trainer.image_classification.image_classification import check_image_shape, image_processor_of, \
     read_image_inputs
 
 
@@ -32,9 +32,7 @@ class MaskedImageModelingTrainer(BaseTrainer):
 
     @staticmethod
     def _check_record_length(dataset, network, section):
-        """Images must have the model's size (checked by the image classification trainer's rule)."""
-        ImageClassificationTrainer._check_record_length(ImageClassificationTrainer(), dataset,   # pylint: disable=W0212
-                                                        network, section)
+        check_image_shape(dataset, network, section)
 
     def predict(self, config=None, input_data=None, network=None, image_processor=None, batch_size=None,
                 **kwargs):
@@ -44,7 +42,7 @@ class MaskedImageModelingTrainer(BaseTrainer):
         from mindformers.pipeline import pipeline  # pylint: disable=import-outside-toplevel
         images = read_image_inputs(input_data if input_data is not None else config.input_data)
         if image_processor is None:
-            image_processor = ImageClassificationTrainer.build_image_processor(self, config)
+            image_processor = image_processor_of(config)
         if network is None:
             network = self.create_network(config)
         if config.load_checkpoint:

@@ -193,8 +193,10 @@ def test_real_size_configs_keep_the_ascend_settings(rel_path):
     config = _load(rel_path)
     assert config.context.device_target == 'Ascend'
     # upstream's token classification, question answering, T5 and vision YAMLs compute in float32
-    assert config.model.model_config.compute_dtype in (
-        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/', '/swin/', '/mae/')) else ('float16', 'bfloat16'))
+    model_config = config.model.model_config
+    assert (model_config.compute_dtype or model_config.dtype) in (
+        ('float32',) if any(k in rel_path for k in ('tokcls', '/qa/', '/t5/', '/vit/', '/swin/', '/mae/'))
+        else ('float16', 'bfloat16'))
     assert config.runner_wrapper.type == 'MFTrainOneStepCell'
     assert [cb['type'] for cb in config.callbacks][:2] == ['MFLossMonitor', 'CheckpointMonitor']
     assert config.recompute_config.recompute in (True, False)
@@ -252,6 +254,10 @@ def test_parallel_layout_divides_the_model(rel_path):
     if type(model_config).__name__ in ("BertConfig", "ViTConfig", "ViTMAEConfig"):   # Hugging Face field names
         assert model_config.num_attention_heads % layout.model_parallel == 0
         assert model_config.intermediate_size % layout.model_parallel == 0
+        return
+    if type(model_config).__name__ == "CLIPConfig":   # two encoders
+        for section in (model_config.text_config, model_config.vision_config):
+            assert section.num_attention_heads % layout.model_parallel == 0
         return
     if type(model_config).__name__ == "SwinConfig":   # one head count per stage
         assert all(heads % layout.model_parallel == 0 for heads in model_config.num_heads)

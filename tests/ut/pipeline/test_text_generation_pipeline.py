@@ -54,8 +54,8 @@ def test_list_not_a_multiple_of_batch_size_is_an_error(parts):
 
 
 def test_task_errors():
-    with pytest.raises(NotAvailableError, match="pipeline task 'zero_shot_image_classification' is an upstream task"):
-        pipeline(task='zero_shot_image_classification', model='clip_vit_b_32')
+    with pytest.raises(NotAvailableError, match="pipeline task 'segment_anything' is an upstream task"):
+        pipeline(task='segment_anything', model='sam_vit_b')
     with pytest.raises(ConfigError, match=r"unknown pipeline task 'text_generate'; did you mean \['text_generation'"):
         pipeline(task='text_generate', model='llama2_7b')
     with pytest.raises(ConfigError, match="model 'llama2_7c' is not supported for this task; did you mean"):

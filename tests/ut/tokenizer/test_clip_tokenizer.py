@@ -17,7 +17,8 @@ SHARED_CLIP = os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'data', 'tokeni
                            'bpe_simple_vocab_16e6.txt.gz')
 MOBY = os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'data', 'text', 'mobydick.txt')
 # lines the novels lack: accents, CJK, digits, HTML-free punctuation, curly quotes, tabs and runs of spaces
-EXTRA_LINES = ["Café déjà vu: naïve façade, Ångström and Straße.", "东京是日本的首都。北京欢迎你！",
+EXTRA_LINES = ["Café déjà vu: naïve façade, Ångström and Straße.",
+               "东京是日本的首都。北京欢迎你！",
                "a photo of the digit 7 (seven) — 3.14159 × 2 = 6.28", "“Curly quotes” and ‘single’ ones…",
                "tabs\tand   many    spaces\n\nnew lines", "ＦＵＬＬＷＩＤＴＨ letters and ﬁ ligatures",
                "emoji 😀 👍🏽 and symbols ©®™ ±∞", "can't won't I'm you'll we'd they've she's",
@@ -117,3 +118,34 @@ def test_bad_files_are_one_line_errors(tmp_path):
     broken.write_bytes(b'not gzip at all')
     with pytest.raises(ConfigError, match='cannot read the BPE file'):
         CLIPTokenizer(vocab_file=str(broken))
+
+
+def test_a_missing_bpe_file_is_downloaded_to_where_the_config_names_it(tmp_path, monkeypatch, clip_bpe):
+    from mindformers.tools import download  # pylint: disable=import-outside-toplevel
+    fetched = []
+
+    def fake_download(url, path, timeout=30):
+        fetched.append((url, path))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(clip_bpe, 'rb') as source, open(path, 'wb') as target:
+            target.write(source.read())
+    monkeypatch.setattr(download, 'download_with_progress_bar', fake_download)
+    monkeypatch.setenv('CHECKPOINT_DOWNLOAD_FOLDER', str(tmp_path / 'cache'))
+    tokenizer = CLIPTokenizer()
+    assert fetched == [('https://ascend-repo-modelzoo.obs.cn-east-2.myhuaweicloud.com/MindFormers/clip/'
+                        'bpe_simple_vocab_16e6.txt.gz',
+                        str(tmp_path / 'cache' / 'clip' / 'bpe_simple_vocab_16e6.txt.gz'))]
+    assert tokenizer("a boy")['input_ids'] == [49406, 320, 1876, 49407]
+    CLIPTokenizer(vocab_file=str(tmp_path / 'cache' / 'clip' / 'bpe_simple_vocab_16e6.txt.gz'))
+    assert len(fetched) == 1                        # present now: not fetched again
+
+
+def test_offline_download_is_one_line(tmp_path, monkeypatch):
+    from mindformers.tools import download  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.errors import CheckpointError  # pylint: disable=import-outside-toplevel
+
+    def offline(url, timeout=30):
+        raise download.urllib.error.URLError('no network')
+    monkeypatch.setattr(download.urllib.request, 'urlopen', offline)
+    with pytest.raises(CheckpointError, match='cannot download .*clip/bpe_simple_vocab_16e6.txt.gz .*place it at'):
+        CLIPTokenizer(vocab_file=str(tmp_path / 'bpe_simple_vocab_16e6.txt.gz'))
