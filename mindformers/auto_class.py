@@ -326,6 +326,22 @@ def _read_json(path):
     return data
 
 
+def _hf_image_processor(directory, hf_file):
+    """A Hugging Face image model directory -> our processor of its preprocessor_config.json: CLIP's (with the
+    directory's tokenizer) for a CLIPImageProcessor, else ViT's."""
+    # pylint: disable=import-outside-toplevel
+    from mindformers.models.image_processor import hf_image_processor_kwargs, read_hf_preprocessor_config
+    kwargs = hf_image_processor_kwargs(hf_file)
+    kind = read_hf_preprocessor_config(hf_file).get('image_processor_type') or ''
+    if kind.startswith('CLIP'):
+        from mindformers.models.clip import CLIPImageProcessor, CLIPProcessor
+        tokenizer = AutoTokenizer.from_pretrained(directory) if os.path.isfile(
+            os.path.join(directory, 'tokenizer_config.json')) else None
+        return CLIPProcessor(CLIPImageProcessor(**kwargs), tokenizer=tokenizer)
+    from mindformers.models.vit import ViTImageProcessor, ViTProcessor
+    return ViTProcessor(ViTImageProcessor(**kwargs))
+
+
 class AutoProcessor:
     """`AutoProcessor.from_pretrained(name | yaml | directory)` -> the YAML's `processor` with its tokenizer; a
     Hugging Face directory with preprocessor_config.json (an image model) gives a ViTProcessor of its settings."""
@@ -334,10 +350,7 @@ class AutoProcessor:
     def from_pretrained(cls, yaml_name_or_path, **kwargs):
         hf_file = os.path.join(str(yaml_name_or_path), 'preprocessor_config.json')
         if os.path.isdir(str(yaml_name_or_path)) and os.path.isfile(hf_file):
-            from mindformers.models.vit import ViTProcessor  # pylint: disable=import-outside-toplevel
-            from mindformers.models.image_processor import hf_image_processor_kwargs  # pylint: disable=C0415
-            from mindformers.models.vit.vit_processor import ViTImageProcessor  # pylint: disable=C0415
-            return ViTProcessor(ViTImageProcessor(**hf_image_processor_kwargs(hf_file)))
+            return _hf_image_processor(str(yaml_name_or_path), hf_file)
         yaml_path = _resolve_yaml(yaml_name_or_path, 'AutoProcessor.from_pretrained')
         section = MindFormerConfig(yaml_path).processor
         if section is None or not section.get('type'):

@@ -193,6 +193,8 @@ def convert_ckpt_to_hf(converter, input_path, output_path, config_path=None, dty
     for name, shape in shapes.items():
         if name not in ours:
             raise CheckpointError(f"{input_path}: parameter '{name}' that the config needs is missing")
+        if shape == () and ours[name].shape == (1,):   # a .ckpt stores a scalar (CLIP's logit_scale) as (1,)
+            ours[name] = ours[name].reshape(())
         if tuple(ours[name].shape) != shape:
             raise CheckpointError(f"{input_path}: parameter '{name}' has shape {tuple(ours[name].shape)} but the "
                                   f"config needs {shape}")

@@ -159,25 +159,42 @@ _PIL_RESAMPLE = {0: 'nearest', 2: 'bilinear', 3: 'bicubic', 4: 'bilinear', 5: 'b
 
 
 def hf_image_processor_kwargs(path):
-    """A Hugging Face preprocessor_config.json (ViTImageProcessor: resize to size x size, rescale 1/255, normalise)
-    -> BaseImageProcessor keyword arguments."""
-    import json  # pylint: disable=import-outside-toplevel
-    try:
-        with open(path, encoding='utf-8') as stream:
-            hf = json.load(stream)
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"cannot read {path}: {err}") from None
+    """A Hugging Face preprocessor_config.json -> BaseImageProcessor keyword arguments: ViTImageProcessor's resize to
+    size x size, or CLIPImageProcessor's resize of the shorter side (`size.shortest_edge`) and center crop
+    (`crop_size`); then rescale 1/255 and normalise."""
+    hf = read_hf_preprocessor_config(path)
     size = hf.get('size', 224)
-    if isinstance(size, dict):
-        if size.get('height') != size.get('width') or size.get('height') is None:
-            raise ConfigError(f"{path}: size {size} is not a square height x width; only square sizes are supported")
-        size = size['height']
+    if isinstance(size, dict) and 'shortest_edge' in size:
+        crop = hf.get('crop_size', size['shortest_edge'])
+        crop = _square(crop, path) if hf.get('do_center_crop', True) else int(size['shortest_edge'])
+        geometry = dict(size=crop, resize=int(size['shortest_edge']), do_center_crop=bool(hf.get('do_center_crop',
+                                                                                                    True)))
+    else:
+        size = _square(size, path)
+        geometry = dict(size=size, resize=size, do_center_crop=False)
     mean = hf.get('image_mean') if hf.get('do_normalize', True) else None
     std = hf.get('image_std') if hf.get('do_normalize', True) else None
     mean = mean if mean is not None else [0.0] * (len(std) if std else 3)
     std = std if std is not None else [1.0] * len(mean)
-    return dict(size=int(size), resize=int(size), mean=list(mean), std=list(std), num_channels=len(mean),
-                interpolation=_PIL_RESAMPLE.get(hf.get('resample', 2), 'bilinear'), do_center_crop=False)
+    return dict(geometry, mean=list(mean), std=list(std), num_channels=len(mean),
+                interpolation=_PIL_RESAMPLE.get(hf.get('resample', 2), 'bilinear'))
+
+
+def read_hf_preprocessor_config(path):
+    import json  # pylint: disable=import-outside-toplevel
+    try:
+        with open(path, encoding='utf-8') as stream:
+            return json.load(stream)
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read {path}: {err}") from None
+
+
+def _square(size, path):
+    if isinstance(size, dict):
+        if size.get('height') != size.get('width') or size.get('height') is None:
+            raise ConfigError(f"{path}: size {size} is not a square height x width; only square sizes are supported")
+        size = size['height']
+    return int(size)
 
 
 class ImageOnlyProcessor(BaseProcessor):

@@ -34,11 +34,22 @@ class BaseTrainer:
     """Task trainers subclass this and call `training_process`, `evaluate_process`, `predict_process`."""
 
     default_metric = 'PerplexityMetric'  # used when the YAML has no `metric` section
+    metric_name = None                   # how the evaluation log line names the result (upstream's names)
 
     def __init__(self, task='general', model_name=None):
         self.task = task
         self.model_name = model_name
         logger.info("Now Running Task is: %s, Model is: %s", task, model_name)
+
+    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
+              **kwargs):
+        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
+                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
+
+    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
+        if self.metric_name is not None:
+            kwargs.setdefault('metric_name', self.metric_name)
+        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
     # ----------------------------------------------------------------- checks
     @staticmethod

@@ -12,14 +12,6 @@ class CausalLanguageModelingTrainer(BaseTrainer):
     def __init__(self, model_name=None):
         super().__init__('text_generation', model_name)
 
-    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
-              **kwargs):
-        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
-                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
-
     def _evaluate_with(self, config, network, dataset, metrics):
         """PerplexityMetric runs the loss; ADGENMetric / EmF1Metric generate for each prompt and score the text."""
         if not any(name in GENERATION_METRICS for name in metrics):

@@ -14,11 +14,6 @@ class ContrastiveLanguageImagePretrainTrainer(BaseTrainer):
     def __init__(self, model_name=None):
         super().__init__(self.task_name, model_name)
 
-    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
-              **kwargs):
-        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
-                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
-
     def evaluate(self, config=None, network=None, dataset=None, **kwargs):
         raise NotAvailableError("contrastive_language_image_pretrain has no evaluation (as upstream); evaluate the "
                                 "trained CLIP with --run_mode eval of a zero_shot_image_classification config")

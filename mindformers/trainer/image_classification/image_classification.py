@@ -67,18 +67,10 @@ class ImageClassificationTrainer(BaseTrainer):
     """Trainer for image classifiers (ViTForImageClassification): batches of (image, label)."""
     default_metric = 'Accuracy'
     task_name = 'image_classification'
+    metric_name = 'Top1 Accuracy'
 
     def __init__(self, model_name=None):
         super().__init__(self.task_name, model_name)
-
-    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
-              **kwargs):
-        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
-                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'Top1 Accuracy')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
     @staticmethod
     def _check_record_length(dataset, network, section):

@@ -20,6 +20,7 @@ class ZeroShotImageClassificationTrainer(BaseTrainer):
     """Trainer for CLIPModel on (image, class prompts, label) batches (ZeroShotImageClassificationDataset)."""
     default_metric = 'Accuracy'
     task_name = 'zero_shot_image_classification'
+    metric_name = 'Top1 Accuracy'
 
     def __init__(self, model_name=None):
         super().__init__(self.task_name, model_name)
@@ -28,10 +29,6 @@ class ZeroShotImageClassificationTrainer(BaseTrainer):
               **kwargs):
         raise NotAvailableError("zero_shot_image_classification does not train (as upstream); pre-train CLIP with "
                                 "a contrastive_language_image_pretrain config")
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'Top1 Accuracy')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
     @staticmethod
     def _check_record_length(dataset, network, section):

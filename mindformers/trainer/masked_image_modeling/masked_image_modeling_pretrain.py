@@ -21,11 +21,6 @@ class MaskedImageModelingTrainer(BaseTrainer):
     def __init__(self, model_name=None):
         super().__init__(self.task_name, model_name)
 
-    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
-              **kwargs):
-        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
-                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
-
     def evaluate(self, config=None, network=None, dataset=None, **kwargs):
         raise NotAvailableError("masked_image_modeling has no evaluation (as upstream): the training loss is the "
                                 "masked-patch error; fine-tune the encoder with image_classification to measure it")

@@ -18,10 +18,7 @@ class MaskedLanguageModelingTrainer(TextClassificationTrainer):
     default_metric = 'MLMPerplexityMetric'
 
     task_name = 'fill_mask'
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'MLM Metric')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
+    metric_name = 'MLM Metric'
 
     def _check_record_length(self, dataset, network, section):
         super()._check_record_length(dataset, network, section)

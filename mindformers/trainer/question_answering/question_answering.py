@@ -11,10 +11,7 @@ class QuestionAnsweringTrainer(TextClassificationTrainer):
     default_metric = 'SQuADMetric'
 
     task_name = 'question_answering'
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'QA Metric')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
+    metric_name = 'QA Metric'
 
     def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
         """Answer "context - question" strings (a string, a list, or a .txt file with one per line) through the

@@ -13,18 +13,10 @@ class TextClassificationTrainer(BaseTrainer):
     lowest_label = 0   # token classification rows may also hold -100 (ignored positions)
 
     task_name = 'text_classification'
+    metric_name = 'Top1 Accuracy'
 
     def __init__(self, model_name=None):
         super().__init__(self.task_name, model_name)
-
-    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
-              **kwargs):
-        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
-                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'Top1 Accuracy')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
     def _check_record_length(self, dataset, network, section):
         """Rows are whole (padded) texts: at most seq_length tokens, the positions the model has; and every label

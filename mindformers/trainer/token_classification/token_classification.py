@@ -13,10 +13,7 @@ class TokenClassificationTrainer(TextClassificationTrainer):
     lowest_label = -100
 
     task_name = 'token_classification'
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'Entity Metric')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
+    metric_name = 'Entity Metric'
 
     def predict(self, config=None, input_data=None, network=None, tokenizer=None, batch_size=None, **kwargs):
         """Tag a string, a list of strings, or a .txt file (one text per line) through the token_classification

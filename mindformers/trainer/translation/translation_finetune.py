@@ -10,18 +10,10 @@ class TranslationTrainer(BaseTrainer):
     translation trainer has no evaluate: eval generates a translation of every source row and scores it against
     the target with corpus BLEU (BleuMetric, logged as `BLEU = {...}`)."""
     default_metric = 'BleuMetric'
+    metric_name = 'BLEU'
 
     def __init__(self, model_name=None):
         super().__init__('translation', model_name)
-
-    def train(self, config=None, network=None, dataset=None, optimizer=None, wrapper=None, callbacks=None,
-              **kwargs):
-        return self.training_process(config, network=network, dataset=dataset, optimizer=optimizer,
-                                     wrapper=wrapper, callbacks=callbacks, **kwargs)
-
-    def evaluate(self, config=None, network=None, dataset=None, **kwargs):
-        kwargs.setdefault('metric_name', 'BLEU')
-        return self.evaluate_process(config, network=network, dataset=dataset, **kwargs)
 
     def _evaluate_with(self, config, network, dataset, metrics):
         return self.evaluate_by_generation(config, network, dataset, metrics)

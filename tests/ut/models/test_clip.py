@@ -1,6 +1,8 @@
 """CLIP on tiny random configs against transformers (PyTorch CPU): image and text features, both logits, the
 contrastive loss and its gradients through the Hugging Face weight conversion; eval outputs, config errors, the
 image processor against Hugging Face's CLIPImageProcessor, and the processor."""
+import os
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,46 @@ def test_image_processor_equals_transformers():
     assert ours.shape == ref.shape == (1, 3, 24, 24)
     # PIL bicubic in both; rounding of the resized uint8 image differs by at most one grey level
     np.testing.assert_allclose(ours, ref, atol=1.5 / 255 / 0.26)
+
+
+def test_hugging_face_directory_loads_through_the_auto_classes_and_converts_both_ways(tmp_path):
+    """AutoModel / AutoProcessor on a transformers CLIP directory (model + processor with the real CLIP BPE), and
+    convert_weight's HF -> .ckpt -> HF round trip, bit-exact."""
+    from mindformers import AutoModel, AutoProcessor  # pylint: disable=import-outside-toplevel
+    from mindformers.models import hf_conversion  # pylint: disable=import-outside-toplevel
+    from tests.ut.tokenizer.test_clip_tokenizer import SHARED_CLIP, hf_directory  # pylint: disable=C0415
+    hf = hf_model(seed=10)
+    hf.save_pretrained(tmp_path / 'hf', safe_serialization=True)
+    image, text = inputs(seed=11)
+    with torch.no_grad():
+        ref = hf(input_ids=torch.tensor(text, dtype=torch.long), pixel_values=torch.tensor(image)).logits_per_image
+    model = AutoModel.from_pretrained(str(tmp_path / 'hf'))
+    model.set_train(False)
+    assert type(model).__name__ == 'CLIPModel'
+    np.testing.assert_allclose(model(Tensor(image), Tensor(text))[0].asnumpy(), ref.numpy(), atol=TOL, rtol=TOL)
+
+    ckpt, _ = hf_conversion.convert_hf_to_ckpt(convert_weight, str(tmp_path / 'hf'), str(tmp_path / 'clip.ckpt'))
+    back = hf_conversion.convert_ckpt_to_hf(convert_weight, ckpt, str(tmp_path / 'back'))
+    _, original = hf_conversion.read_hf_directory(str(tmp_path / 'hf'))
+    _, rebuilt = hf_conversion.read_hf_directory(str(back))
+    original = {k: v for k, v in original.items() if not k.endswith('position_ids')}
+    assert sorted(rebuilt) == sorted(original)
+    for name, value in original.items():
+        np.testing.assert_array_equal(rebuilt[name], value)
+
+    if not os.path.isfile(SHARED_CLIP):
+        pytest.skip(f"the real CLIP BPE is not at {SHARED_CLIP}: the processor half needs it")
+    folder = hf_directory(SHARED_CLIP, str(tmp_path / 'hf'))
+    reference = transformers.CLIPProcessor(
+        image_processor=transformers.CLIPImageProcessor(size={'shortest_edge': 20},
+                                                        crop_size={'height': 20, 'width': 20}),
+        tokenizer=transformers.CLIPTokenizer(os.path.join(folder, 'vocab.json'), os.path.join(folder, 'merges.txt')))
+    reference.save_pretrained(folder)
+    processor = AutoProcessor.from_pretrained(folder)
+    picture = np.random.default_rng(12).integers(0, 256, size=(30, 24, 3), dtype=np.uint8)
+    ours = processor(image_input=picture, text_input=['a photo of a cat'])
+    theirs = reference(images=picture, text=['a photo of a cat'], padding='max_length', max_length=77,
+                       return_tensors='np')
+    assert type(processor).__name__ == 'CLIPProcessor'
+    assert ours['text'].asnumpy().tolist() == theirs['input_ids'].tolist()
+    np.testing.assert_allclose(ours['image'].asnumpy(), theirs['pixel_values'], atol=1.5 / 255 / 0.26)
