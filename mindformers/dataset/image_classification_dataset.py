@@ -6,6 +6,7 @@ import mindspore.dataset as ds
 
 from mindformers.dataset.causal_language_model_dataset import CausalLanguageModelDataset, dataset_config_of
 from mindformers.dataset.dataloader.build_dataloader import build_dataset_loader
+from mindformers.dataset.transforms.mixup import Mixup
 from mindformers.dataset.transforms.vision_transforms import build_vision_transforms
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
@@ -39,7 +40,8 @@ class ImageCLSDataset(CausalLanguageModelDataset):
     order) yields encoded images; the section's `transforms` list (mindspore.dataset.vision ops, starting with
     Decode) runs per image; batching, sharding and the label's int32 cast are CausalLanguageModelDataset's.
     The batched dataset carries `num_classes` and `class_names` (the folder names) for the trainer's checks.
-    Upstream's `mixup_op` (timm Mixup/CutMix) is not available: a section that sets it is an error.
+    Upstream's `mixup_op` section (Mixup / CutMix, dataset/transforms/mixup.py) mixes whole batches after
+    batching; the label column then holds (batch, num_classes) soft targets.
     """
     float_columns = ('image',)
 
@@ -49,12 +51,12 @@ class ImageCLSDataset(CausalLanguageModelDataset):
                                    input_columns=input_columns, output_columns=output_columns,
                                    batch_size=batch_size, drop_remainder=drop_remainder, **kwargs)
         config['input_columns'] = list(config.get('input_columns') or COLUMNS)
-        if config.get('mixup_op'):
-            raise DatasetError("ImageCLSDataset: mixup_op (upstream's timm Mixup/CutMix) is not available in this "
-                               "build; remove the mixup_op section")
+        mixup = dict(config.pop('mixup_op', None) or {})
         loader = dict(config.get('data_loader') or {})
         classes = class_folders(loader.get('dataset_dir')) if loader.get('type') == 'ImageFolderDataset' else None
         dataset = super().__new__(cls, dataset_config=config)
+        if mixup:
+            dataset = _with_mixup(dataset, mixup, classes, config)
         dataset.class_names = classes
         dataset.num_classes = len(classes) if classes else None
         return dataset
@@ -69,6 +71,24 @@ class ImageCLSDataset(CausalLanguageModelDataset):
         if columns != list(input_columns) and len(columns) == 2:
             dataset = dataset.rename(columns, list(input_columns))
         return dataset, None
+
+
+def _with_mixup(dataset, section, classes, config):
+    """The batched dataset with upstream's `mixup_op` (Mixup / CutMix) mapped over (image, label): labels become
+    (batch, num_classes) float32 soft targets. num_classes: the section's, else the class folders'."""
+    section = {key: value for key, value in section.items() if value is not None or key == 'cutmix_minmax'}
+    section.setdefault('num_classes', len(classes) if classes else None)
+    if section['num_classes'] is None:
+        raise DatasetError("ImageCLSDataset: mixup_op needs num_classes (the data loader does not name its classes)")
+    if config.get('seed') is not None:
+        section.setdefault('seed', int(config['seed']))
+    columns = list(dataset.model_input_columns)
+    kept = {name: getattr(dataset, name, None) for name in ('record_length', 'record_files', 'label_names',
+                                                            'model_input_columns')}
+    mixed = dataset.map(operations=Mixup(**section), input_columns=columns[:2])
+    for name, value in kept.items():
+        setattr(mixed, name, value)
+    return mixed
 
 
 def image_source(config, loader_cfg, shard, owner):

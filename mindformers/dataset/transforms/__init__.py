@@ -2,6 +2,7 @@
 from .text_transforms import TokenizeWithLabel, LabelPadding, RandomChoiceTokenizerForward, TokenizerForward, \
     build_transforms
 from .vision_transforms import build_vision_transforms
+from .mixup import Mixup
 
 __all__ = ['TokenizeWithLabel', 'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward',
-           'build_transforms', 'build_vision_transforms']
+           'build_transforms', 'build_vision_transforms', 'Mixup']

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from mindformers import ImageCLSDataset, ViTImageProcessor
+from mindformers.dataset.transforms.mixup import Mixup, smoothed_one_hot
 from mindformers.dataset.transforms.vision_transforms import build_vision_transforms
 from mindformers.tools.errors import ConfigError, DatasetError
 from tests.repo_scripts import load_script
@@ -79,9 +80,57 @@ def test_dataset_folder_errors_are_one_line(folders, make, message):
         make_dataset(make(folders))
 
 
-def test_dataset_rejects_upstream_mixup(folders):
-    with pytest.raises(DatasetError, match='mixup_op'):
-        make_dataset(folders / 'train', mixup_op={'mixup_alpha': 0.8})
+def test_dataset_mixes_batches_with_upstream_mixup_op(folders):
+    """Upstream's mixup_op section: every batch's images are a blend (or a patch) of the batch and its reverse, and
+    the labels the same blend of smoothed one-hot rows; num_classes comes from the class folders."""
+    plain = next(make_dataset(folders / 'train', batch_size=9).create_tuple_iterator(output_numpy=True))
+    mixed = make_dataset(folders / 'train', batch_size=9, seed=3,
+                         mixup_op={'mixup_alpha': 0.8, 'cutmix_alpha': 0.0, 'prob': 1.0, 'label_smoothing': 0.1})
+    image, target = next(mixed.create_tuple_iterator(output_numpy=True))
+    assert target.shape == (9, 3) and target.dtype == np.float32
+    np.testing.assert_allclose(target.sum(-1), 1.0, atol=1e-6)
+    one_hot = smoothed_one_hot(plain[1], 3, 0.1)
+    lam = (target[0, 0] - one_hot[::-1][0, 0]) / (one_hot[0, 0] - one_hot[::-1][0, 0])
+    assert 0.0 < lam < 1.0
+    np.testing.assert_allclose(target, lam * one_hot + (1 - lam) * one_hot[::-1], atol=1e-6)
+    np.testing.assert_allclose(image, lam * plain[0] + (1 - lam) * plain[0][::-1], atol=1e-5)
+    with pytest.raises(DatasetError, match='mixup_op.prob must be within'):
+        make_dataset(folders / 'train', mixup_op={'mixup_alpha': 0.8, 'prob': 2})
+
+
+def test_cutmix_patches_a_box_from_the_reversed_batch_and_weights_targets_by_its_area():
+    images = np.arange(4 * 1 * 8 * 8, dtype=np.float32).reshape(4, 1, 8, 8)
+    labels = np.array([0, 1, 2, 3])
+    mixed, target = Mixup(mixup_alpha=0.0, cutmix_alpha=1.0, label_smoothing=0.0, num_classes=4, seed=5)(images,
+                                                                                                        labels)
+    changed = mixed != images
+    rows, cols = np.nonzero(changed[0, 0])
+    box = (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1)
+    assert changed[0, 0].sum() == (box[1] - box[0]) * (box[3] - box[2])          # one solid box
+    np.testing.assert_array_equal(mixed[:, :, box[0]:box[1], box[2]:box[3]],
+                                  images[::-1][:, :, box[0]:box[1], box[2]:box[3]])
+    lam = 1 - changed[0, 0].mean()
+    np.testing.assert_allclose(target[0], [lam, 0, 0, 1 - lam], atol=1e-6)
+    untouched, plain = Mixup(prob=0.0, label_smoothing=0.1, num_classes=4)(images, labels)
+    np.testing.assert_array_equal(untouched, images)
+    np.testing.assert_allclose(plain[2], [0.025, 0.025, 0.925, 0.025], atol=1e-6)
+
+
+def test_soft_targets_train_a_classifier_through_the_loss():
+    """A ViT trains on mixed batches: SoftTargetCrossEntropy reads the (batch, classes) targets."""
+    from mindformers import ViTConfig, ViTForImageClassification  # pylint: disable=import-outside-toplevel
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    model = ViTForImageClassification(ViTConfig(image_size=8, patch_size=4, num_channels=1, hidden_size=16,
+                                                num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+                                                num_labels=4, drop_path_rate=0.0))
+    images, target = Mixup(mixup_alpha=0.8, num_classes=4, seed=0)(np.ones((4, 1, 8, 8), np.float32),
+                                                                   np.array([0, 1, 2, 3]))
+    model.set_train(True)
+    loss = float(model(ms.Tensor(images), ms.Tensor(target)))
+    model.set_train(False)
+    logits = model(ms.Tensor(images)).asnumpy().astype(np.float64)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    assert abs(loss - float(-(target * log_probs).sum(-1).mean())) < 1e-5
 
 
 @pytest.mark.parametrize('section, message', [
