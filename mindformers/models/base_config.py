@@ -15,6 +15,21 @@ def check_rates(config, names):
             raise ConfigError(f"{type(config).__name__}.{name} must be a number in [0, 1), got {value!r}")
 
 
+def check_ints(config, names, minimum=1):
+    """Each of `names` on `config` is an integer >= `minimum`, else a one-line ConfigError."""
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ConfigError(f"{type(config).__name__}.{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_divisible(config, name, by, hint=''):
+    """`config.<name>` is a multiple of `config.<by>`, else a one-line ConfigError (with `hint` appended)."""
+    value, divisor = getattr(config, name), getattr(config, by)
+    if value % divisor:
+        raise ConfigError(f"{type(config).__name__}: {name} {value} is not divisible by {by} {divisor}{hint}")
+
+
 class SupportListMixin:
     """`get_support_list()` / `show_support_list()`: the upstream model names a class serves."""
     _support_list = []

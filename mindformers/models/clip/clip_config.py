@@ -1,5 +1,5 @@
 """CLIPTextConfig, CLIPVisionConfig and CLIPConfig with upstream MindFormers field names and defaults."""
-from mindformers.models.base_config import BaseConfig, check_rates
+from mindformers.models.base_config import BaseConfig, check_divisible, check_ints, check_rates
 from mindformers.modules.activation import get_activation
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
@@ -11,18 +11,9 @@ CLIP_NAMES = ['clip_vit_b_32', 'clip_vit_b_16', 'clip_vit_l_14', 'clip_vit_l_14@
 _DTYPE_FIELDS = ('dtype', 'param_init_type', 'compute_dtype', 'layernorm_compute_type', 'softmax_compute_type')
 
 
-def _check_ints(config, names):
-    for name in names:
-        value = getattr(config, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{type(config).__name__}.{name} must be a positive integer, got {value!r}")
-
-
 def _check_encoder(config):
-    _check_ints(config, ('hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads'))
-    if config.hidden_size % config.num_attention_heads:
-        raise ConfigError(f"{type(config).__name__}: hidden_size {config.hidden_size} is not divisible by "
-                          f"num_attention_heads {config.num_attention_heads}")
+    check_ints(config, ('hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads'))
+    check_divisible(config, 'hidden_size', 'num_attention_heads')
     check_rates(config, ('attention_dropout', 'dropout'))
     get_activation(config.hidden_act)
 
@@ -49,7 +40,7 @@ class CLIPTextConfig(BaseConfig):
         self.initializer_range = initializer_range
         self.initializer_factor = initializer_factor
         self.layer_norm_eps = layer_norm_eps
-        _check_ints(self, ('vocab_size', 'max_position_embeddings'))
+        check_ints(self, ('vocab_size', 'max_position_embeddings'))
         _check_encoder(self)
 
 
@@ -75,11 +66,9 @@ class CLIPVisionConfig(BaseConfig):
         self.initializer_factor = initializer_factor
         self.num_channels = num_channels
         self.layer_norm_eps = layer_norm_eps
-        _check_ints(self, ('image_size', 'patch_size', 'num_channels'))
+        check_ints(self, ('image_size', 'patch_size', 'num_channels'))
         _check_encoder(self)
-        if image_size % patch_size:
-            raise ConfigError(f"CLIPVisionConfig: image_size {image_size} is not divisible by patch_size "
-                              f"{patch_size}; pick a patch_size that divides the image size")
+        check_divisible(self, 'image_size', 'patch_size', '; pick a patch_size that divides the image size')
 
     @property
     def num_patches(self):
@@ -129,7 +118,7 @@ class CLIPConfig(BaseConfig):
 
     def validate(self):
         """Check sizes and names without allocating anything."""
-        _check_ints(self, ('projection_dim',))
+        check_ints(self, ('projection_dim',))
         value = self.logit_scale_init_value
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise ConfigError(f"CLIPConfig.logit_scale_init_value must be a number, got {value!r}")

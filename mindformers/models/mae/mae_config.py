@@ -1,5 +1,5 @@
 """ViTMAEConfig: masked-autoencoder (MAE) pre-training hyperparameters with upstream MindFormers field names."""
-from mindformers.models.base_config import BaseConfig, check_rates
+from mindformers.models.base_config import BaseConfig, check_divisible, check_ints, check_rates
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -61,17 +61,12 @@ class ViTMAEConfig(BaseConfig):
 
     def validate(self):
         """Check sizes, rates and names without allocating anything."""
-        for name in ('image_size', 'patch_size', 'num_channels', 'hidden_size', 'num_hidden_layers',
-                     'num_attention_heads', 'intermediate_size'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"ViTMAEConfig.{name} must be an integer >= 1, got {value!r}")
-        if self.image_size % self.patch_size:
-            raise ConfigError(f"ViTMAEConfig: image_size {self.image_size} is not divisible by patch_size "
-                              f"{self.patch_size}")
-        if self.hidden_size % self.num_attention_heads:
-            raise ConfigError(f"ViTMAEConfig: hidden_size {self.hidden_size} is not divisible by "
-                              f"num_attention_heads {self.num_attention_heads}")
+        check_ints(self, ('image_size', 'patch_size', 'num_channels', 'hidden_size', 'num_hidden_layers',
+                          'num_attention_heads', 'intermediate_size', 'decoder_hidden_size',
+                          'decoder_num_hidden_layers', 'decoder_num_attention_heads', 'decoder_intermediate_size'))
+        check_divisible(self, 'image_size', 'patch_size')
+        check_divisible(self, 'hidden_size', 'num_attention_heads')
+        check_divisible(self, 'decoder_hidden_size', 'decoder_num_attention_heads')
         for name in ('param_init_type', 'compute_dtype', 'layernorm_compute_type', 'softmax_compute_type'):
             convert_mstype(getattr(self, name))
         if self.post_layernorm_residual:
@@ -83,14 +78,6 @@ class ViTMAEConfig(BaseConfig):
         if int(self.num_patches * (1 - self.mask_ratio)) < 1:
             raise ConfigError(f"ViTMAEConfig: mask_ratio {self.mask_ratio} leaves no visible patch of "
                               f"{self.num_patches}")
-        for name in ('decoder_hidden_size', 'decoder_num_hidden_layers', 'decoder_num_attention_heads',
-                     'decoder_intermediate_size'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"ViTMAEConfig.{name} must be an integer >= 1, got {value!r}")
-        if self.decoder_hidden_size % self.decoder_num_attention_heads:
-            raise ConfigError(f"ViTMAEConfig: decoder_hidden_size {self.decoder_hidden_size} is not divisible by "
-                              f"decoder_num_attention_heads {self.decoder_num_attention_heads}")
         for width, name in ((self.hidden_size, 'hidden_size'), (self.decoder_hidden_size, 'decoder_hidden_size')):
             if width % 4:
                 raise ConfigError(f"ViTMAEConfig.{name} {width} must be divisible by 4 (2-D sine-cosine positions)")

@@ -1,5 +1,5 @@
 """SwinConfig: Swin Transformer hyperparameters with upstream MindFormers field names and defaults."""
-from mindformers.models.base_config import BaseConfig, check_rates
+from mindformers.models.base_config import BaseConfig, check_divisible, check_ints, check_rates
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -8,11 +8,6 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 SWIN_NAMES = ['swin_base_p4w7', 'mindspore/swin_base_p4w7', 'swin_tiny_p2w7_28_mnist']
 LOSS_TYPES = ('SoftTargetCrossEntropy', 'CrossEntropyLoss')
 _DTYPE_FIELDS = ('layernorm_compute_type', 'softmax_compute_type', 'param_init_type', 'compute_dtype')
-
-
-def _positive_int(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"SwinConfig.{name} must be an integer >= 1, got {value!r}")
 
 
 @MindFormerRegister.register(MindFormerModuleType.CONFIG)
@@ -87,18 +82,15 @@ class SwinConfig(BaseConfig):
 
     def validate(self):
         """Check sizes, rates and names without allocating anything."""
-        for name in ('image_size', 'patch_size', 'num_channels', 'embed_dim', 'window_size', 'num_labels'):
-            _positive_int(name, getattr(self, name))
+        check_ints(self, ('image_size', 'patch_size', 'num_channels', 'embed_dim', 'window_size', 'num_labels'))
         if not isinstance(self.depths, list) or not self.depths or not isinstance(self.num_heads, list) or \
                 len(self.depths) != len(self.num_heads):
             raise ConfigError(f"SwinConfig: depths {self.depths!r} and num_heads {self.num_heads!r} must be lists of "
                               f"the same length (one entry per stage)")
         for values, name in ((self.depths, 'depths'), (self.num_heads, 'num_heads')):
-            for value in values:
-                _positive_int(name, value)
-        if self.image_size % self.patch_size:
-            raise ConfigError(f"SwinConfig: image_size {self.image_size} is not divisible by patch_size "
-                              f"{self.patch_size}")
+            if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
+                raise ConfigError(f"SwinConfig.{name} must hold integers >= 1, got {values!r}")
+        check_divisible(self, 'image_size', 'patch_size')
         side = self.image_size // self.patch_size
         for stage, heads in enumerate(self.num_heads):
             width = self.embed_dim * 2 ** stage

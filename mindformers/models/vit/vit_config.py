@@ -1,5 +1,5 @@
 """ViTConfig: Vision Transformer hyperparameters with upstream MindFormers field names and defaults."""
-from mindformers.models.base_config import BaseConfig, check_rates
+from mindformers.models.base_config import BaseConfig, check_divisible, check_ints, check_rates
 from mindformers.tools.dtype import convert_mstype
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
@@ -8,11 +8,6 @@ from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 VIT_NAMES = ['vit_base_p16', 'mindspore/vit_base_p16', 'vit_tiny_p7_28_mnist']
 LOSS_TYPES = ('SoftTargetCrossEntropy', 'CrossEntropyLoss')
 _DTYPE_FIELDS = ('layernorm_compute_type', 'softmax_compute_type', 'param_init_type', 'compute_dtype')
-
-
-def _check_int(name, value, minimum=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"ViTConfig.{name} must be an integer >= {minimum}, got {value!r}")
 
 
 @MindFormerRegister.register(MindFormerModuleType.CONFIG)
@@ -76,15 +71,10 @@ class ViTConfig(BaseConfig):
 
     def validate(self):
         """Check sizes, rates and names without allocating anything."""
-        for name in ('image_size', 'patch_size', 'num_channels', 'hidden_size', 'num_hidden_layers',
-                     'num_attention_heads', 'intermediate_size', 'num_labels'):
-            _check_int(name, getattr(self, name))
-        if self.image_size % self.patch_size:
-            raise ConfigError(f"ViTConfig: image_size {self.image_size} is not divisible by patch_size "
-                              f"{self.patch_size}; pick a patch_size that divides the image size")
-        if self.hidden_size % self.num_attention_heads:
-            raise ConfigError(f"ViTConfig: hidden_size {self.hidden_size} is not divisible by num_attention_heads "
-                              f"{self.num_attention_heads}")
+        check_ints(self, ('image_size', 'patch_size', 'num_channels', 'hidden_size', 'num_hidden_layers',
+                          'num_attention_heads', 'intermediate_size', 'num_labels'))
+        check_divisible(self, 'image_size', 'patch_size', '; pick a patch_size that divides the image size')
+        check_divisible(self, 'hidden_size', 'num_attention_heads')
         check_rates(self, ('attention_probs_dropout_prob', 'hidden_dropout_prob', 'drop_path_rate'))
         if self.post_layernorm_residual:
             raise ConfigError("ViTConfig.post_layernorm_residual: True is not supported; ViT normalises before "
