@@ -97,6 +97,29 @@ def test_adamw_amsgrad_and_maximize_match_numpy_torch_reference(amsgrad, maximiz
         np.testing.assert_allclose(param.asnumpy(), expected, rtol=0, atol=1e-6, err_msg=f"step {step}")
 
 
+def test_adamw_takes_the_fused_kernel_for_float32_params_and_a_zero_lr_step_leaves_them(graph_mode):
+    rng = np.random.default_rng(2)
+    start = rng.normal(size=(8, 5))
+    grads = [rng.normal(size=start.shape) for _ in range(4)]
+    schedule = CosineWithWarmUpLR(0.02, warmup_steps=2, total_steps=6, lr_end=0.0, warmup_lr_init=0.0)
+    results = []
+    for fused in (True, False):
+        param = Parameter(Tensor(start, ms.float32), name="w")
+        optimizer = AdamW([param], learning_rate=schedule, betas=(0.9, 0.99), eps=1e-6, weight_decay=0.1)
+        assert optimizer.fused_flags == (True,)
+        optimizer.fused_flags = (fused,)       # the composed update is the same formula
+        apply = ApplyGradients(optimizer)
+        state, expected = new_state(start.shape), start
+        for step, grad in enumerate(grads):
+            apply((Tensor(grad, ms.float32),))
+            expected = torch_adamw_step(expected, grad, state, schedule.get_lr(step), 0.9, 0.99, 1e-6, 0.1)
+            if step == 0:                       # lr 0 at the first step: nothing moves, nothing is NaN
+                np.testing.assert_array_equal(param.asnumpy(), start.astype(np.float32))
+            np.testing.assert_allclose(param.asnumpy(), expected, rtol=0, atol=1e-6, err_msg=f"step {step}")
+        results.append(param.asnumpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=0, atol=1e-6)
+
+
 def test_adamw_keeps_float32_moments_for_float16_params(graph_mode):
     param = Parameter(Tensor(np.ones((2, 2)), ms.float16), name="w")
     optimizer = AdamW([param], learning_rate=0.1)
