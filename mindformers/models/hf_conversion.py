@@ -11,6 +11,7 @@ Found by convention next to the model's own module, so a research model folder w
 """
 import importlib
 import os
+import re
 
 import numpy as np
 
@@ -45,6 +46,21 @@ def block_shapes(prefix, hidden, ffn, qkv_bias=True):
     shapes[prefix + 'feed_forward.w2.weight'] = (hidden, ffn)
     shapes[prefix + 'feed_forward.w2.bias'] = (hidden,)
     return shapes
+
+
+def stacked_layer_name(name, global_names, layer_names, stacks):
+    """A Hugging Face tensor name -> ours, or None when it is not one of the model's weights.
+
+    `global_names` maps whole names; a per-layer name `<hf stack>.<i>.<hf part>.<weight|bias>` becomes
+    `<our stack>.<i>.<our part>.<weight|bias>` through `stacks` {hf stack: our stack} and `layer_names`
+    {hf part: our part}."""
+    if name in global_names:
+        return global_names[name]
+    for hf_stack, our_stack in stacks.items():
+        match = re.match(rf'{re.escape(hf_stack)}\.(\d+)\.(.+)\.(weight|bias)$', name)
+        if match and match.group(2) in layer_names:
+            return f'{our_stack}.{match.group(1)}.{layer_names[match.group(2)]}.{match.group(3)}'
+    return None
 
 
 def place_converted(ours, placed, shapes, source, hf_name, num_layers):

@@ -93,7 +93,9 @@ class ImageCsvDataLoader:
         rows = np.arange(len(labels)) if stage is None else split_rows_by_class(labels, int(val_per_class))[stage]
         shuffle = stage != 'val' if shuffle is None else bool(shuffle)
         logger.info("image CSV %s: %d images (stage %s), shuffle %s", dataset_dir, len(rows), stage, shuffle)
-        texts = _texts_of(column_names, labels, label_names, caption_templates, hypothesis_template)
+        with_text = len(column_names) != 2 or caption_templates is not None
+        names = _names_of(label_names, labels) if with_text else None
+        texts = _texts_of(column_names, names, caption_templates, hypothesis_template)
         if texts is None:
             records = [(images[i], labels[i]) for i in rows]
         elif len(column_names) == 2:
@@ -101,8 +103,8 @@ class ImageCsvDataLoader:
         else:
             records = [(images[i], texts, labels[i]) for i in rows]
         dataset = sharded_rows(records, column_names, shuffle, num_shards, shard_id)
-        if texts is not None:
-            dataset.label_names = list(_names_of(label_names, labels))
+        if names is not None:
+            dataset.label_names = names
         return dataset
 
 
@@ -122,11 +124,11 @@ def _names_of(label_names, labels):
     return [str(name) for name in label_names]
 
 
-def _texts_of(column_names, labels, label_names, caption_templates, hypothesis_template):
-    """None for (image, label) rows; else the captions per label (2 columns) or the class prompts (3 columns)."""
-    if len(column_names) == 2 and caption_templates is None:
+def _texts_of(column_names, names, caption_templates, hypothesis_template):
+    """None for (image, label) rows (no `names`); else the captions per label (2 columns) or the class prompts
+    (3 columns)."""
+    if names is None:
         return None
-    names = _names_of(label_names, labels)
     if len(column_names) == 2:
         templates = [caption_templates] if isinstance(caption_templates, str) else list(caption_templates)
         _check_templates(templates, 'caption_templates')

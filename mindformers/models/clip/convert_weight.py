@@ -12,7 +12,8 @@ import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
+from mindformers.models.hf_conversion import (check_all_converted, layernorm_block_shapes, place_converted,
+                                              stacked_layer_name)
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'CLIPConfig'
@@ -37,7 +38,6 @@ _STACKS = {'text_model.encoder.layers': 'transformer.layers',
 _LAYER = {'layer_norm1': 'attention_norm', 'self_attn.q_proj': 'attention.wq', 'self_attn.k_proj': 'attention.wk',
           'self_attn.v_proj': 'attention.wv', 'self_attn.out_proj': 'attention.wo', 'layer_norm2': 'ffn_norm',
           'mlp.fc1': 'feed_forward.w1', 'mlp.fc2': 'feed_forward.w2'}
-_HF_LAYER = re.compile(r'^((?:text|vision)_model\.encoder\.layers)\.(\d+)\.(.+)\.(weight|bias)$')
 _IGNORED = re.compile(r'^(text|vision)_model\.embeddings\.position_ids$')
 _TEXT_KEYS = ('vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads',
               'max_position_embeddings', 'layer_norm_eps', 'attention_dropout', 'initializer_range',
@@ -108,15 +108,6 @@ def expected_shapes(config):
     return shapes
 
 
-def _our_name(name):
-    if name in _GLOBAL:
-        return _GLOBAL[name]
-    match = _HF_LAYER.match(name)
-    if match and match.group(3) in _LAYER:
-        return f'{_STACKS[match.group(1)]}.{match.group(2)}.{_LAYER[match.group(3)]}.{match.group(4)}'
-    return None
-
-
 def convert_hf_state_dict(hf_state, config, source='state dict'):
     """HF CLIPModel tensors {name: array} -> our {name: np.ndarray}."""
     shapes = expected_shapes(config)
@@ -129,7 +120,7 @@ def convert_hf_state_dict(hf_state, config, source='state dict'):
         if hf_name in _TRANSPOSED:
             our_name, array = _TRANSPOSED[hf_name], array.T
         else:
-            our_name = _our_name(hf_name)
+            our_name = stacked_layer_name(hf_name, _GLOBAL, _LAYER, _STACKS)
         if our_name is None:
             raise CheckpointError(f"{source}: tensor '{hf_name}' is not a CLIP weight name")
         place_converted(ours, {our_name: array}, shapes, source, hf_name, layers)

@@ -4,11 +4,11 @@ A renaming with ViT's block names on both sides: HF `vit.encoder.layer.N.attenti
 `vit.layers.N.attention.wq`, `decoder.decoder_layers.N....` our `decoder.decoder_layers.N....`; the fixed
 sine-cosine tables (`position_embeddings`, `decoder_pos_embed`) are copied as they are.
 """
-import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
+from mindformers.models.hf_conversion import (check_all_converted, layernorm_block_shapes, place_converted,
+                                              stacked_layer_name)
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'ViTMAEConfig'
@@ -30,7 +30,6 @@ _LAYER = {'layernorm_before': 'attention_norm', 'attention.attention.query': 'at
           'attention.attention.key': 'attention.wk', 'attention.attention.value': 'attention.wv',
           'attention.output.dense': 'attention.wo', 'layernorm_after': 'ffn_norm',
           'intermediate.dense': 'feed_forward.w1', 'output.dense': 'feed_forward.w2'}
-_HF_LAYER = re.compile(r'^(vit\.encoder\.layer|decoder\.decoder_layers)\.(\d+)\.(.+)\.(weight|bias)$')
 _STACKS = {'vit.encoder.layer': 'vit.layers', 'decoder.decoder_layers': 'decoder.decoder_layers'}
 
 
@@ -97,22 +96,13 @@ def head_shapes(config):
     return shapes
 
 
-def _our_name(name):
-    if name in _GLOBAL:
-        return _GLOBAL[name]
-    match = _HF_LAYER.match(name)
-    if match and match.group(3) in _LAYER:
-        return f'{_STACKS[match.group(1)]}.{match.group(2)}.{_LAYER[match.group(3)]}.{match.group(4)}'
-    return None
-
-
 def convert_hf_state_dict(hf_state, config, source='state dict'):
     """HF tensors {name: array} (ViTMAEForPreTraining or ViTMAEModel) -> our {name: np.ndarray}."""
     shapes = dict(expected_shapes(config), **head_shapes(config))
     ours = {}
     for hf_name, value in hf_state.items():
         name = hf_name if hf_name.startswith(('vit.', 'decoder.')) else 'vit.' + hf_name
-        our_name = _our_name(name)
+        our_name = stacked_layer_name(name, _GLOBAL, _LAYER, _STACKS)
         if our_name is None:
             raise CheckpointError(f"{source}: tensor '{hf_name}' is not a ViT-MAE weight name")
         place_converted(ours, {our_name: np.asarray(value)}, shapes, source, hf_name, config.num_hidden_layers)

@@ -12,7 +12,8 @@ import re
 
 import numpy as np
 
-from mindformers.models.hf_conversion import check_all_converted, layernorm_block_shapes, place_converted
+from mindformers.models.hf_conversion import (check_all_converted, layernorm_block_shapes, place_converted,
+                                              stacked_layer_name)
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'ViTConfig'
@@ -33,7 +34,7 @@ _LAYER = {'layernorm_before': 'attention_norm', 'attention.attention.query': 'at
           'attention.attention.key': 'attention.wk', 'attention.attention.value': 'attention.wv',
           'attention.output.dense': 'attention.wo', 'layernorm_after': 'ffn_norm',
           'intermediate.dense': 'feed_forward.w1', 'output.dense': 'feed_forward.w2'}
-_HF_LAYER = re.compile(r'^encoder\.layer\.(\d+)\.(.+)\.(weight|bias)$')
+_STACKS = {'encoder.layer': 'vit.layers'}
 _IGNORED = re.compile(r'^(pooler\.dense\.(weight|bias)|embeddings\.mask_token)$')
 
 
@@ -103,16 +104,6 @@ def head_shapes(config):
     return shapes
 
 
-def _our_name(name):
-    """A Hugging Face name (without the `vit.` prefix) -> ours, or None when it is not a ViT weight."""
-    if name in _GLOBAL:
-        return _GLOBAL[name]
-    match = _HF_LAYER.match(name)
-    if match and match.group(2) in _LAYER:
-        return f'vit.layers.{match.group(1)}.{_LAYER[match.group(2)]}.{match.group(3)}'
-    return None
-
-
 def convert_hf_state_dict(hf_state, config, source='state dict'):
     """HF tensors {name: array} (ViTModel or ViTForImageClassification) -> our {name: np.ndarray}."""
     shapes = dict(expected_shapes(config), **head_shapes(config))
@@ -121,7 +112,7 @@ def convert_hf_state_dict(hf_state, config, source='state dict'):
         name = hf_name[len('vit.'):] if hf_name.startswith('vit.') else hf_name
         if _IGNORED.match(name) or (config.use_mean_pooling and name.startswith('layernorm.')):
             continue          # under mean pooling the final norm is `fc_norm`, which HF checkpoints lack
-        our_name = _HEADS.get(name) or _our_name(name)
+        our_name = _HEADS.get(name) or stacked_layer_name(name, _GLOBAL, _LAYER, _STACKS)
         if our_name is None:
             raise CheckpointError(f"{source}: tensor '{hf_name}' is not a ViT weight name")
         place_converted(ours, {our_name: np.asarray(value)}, shapes, source, hf_name, config.num_hidden_layers)

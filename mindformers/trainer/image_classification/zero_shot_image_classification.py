@@ -80,7 +80,7 @@ class ZeroShotImageClassificationTrainer(BaseTrainer):
         network.set_train(False)
         labels = self._candidate_labels(config, candidate_labels)
         template = hypothesis_template or self._eval_loader_value(config, 'hypothesis_template') or '{}'
-        top_k = int(top_k or kwargs.get('top_k') or config.top_k or 1)
+        top_k = int(top_k or config.top_k or 1)
         classifier = pipeline('zero_shot_image_classification', model=network, image_processor=image_processor,
                               tokenizer=tokenizer)
         batch = math.gcd(len(images), int(batch_size or config.predict_batch_size or 1))   # chunks must be whole
