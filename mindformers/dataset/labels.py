@@ -1,5 +1,6 @@
 """Label names by id: the text classification datasets the txtcls data tools read, the image classification
-datasets (MNIST, CIFAR-10), and CLUENER's BIOS tags."""
+datasets (MNIST, CIFAR-10, ImageNet-1k), and CLUENER's BIOS tags."""
+from mindformers.dataset.imagenet_labels import IMAGENET_LABELS
 
 labels = {
     'cola': ['unacceptable', 'acceptable'],
@@ -11,6 +12,7 @@ labels = {
     # MNIST's digits as words: the class names of CLIP captions and zero-shot prompts
     'mnist_words': ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
     'cifar10': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    'imagenet': list(IMAGENET_LABELS),
 }
 
 # CLUENER2020's ten entity types; token classification labels are BIOS tags of them, by id:

@@ -19,8 +19,8 @@ class ImageClassificationPipeline(LabelScoresMixin, BasePipeline):
 
     images: an image file, a PIL image, an array, or a list of them (see BaseImageProcessor). Each image gives a
     list of `{'score': softmax probability, 'label': name}` sorted best first; `top_k` keeps the first k. Label
-    names come from `dataset=` (mnist, cifar10), else from the model config's `id2label`, else `LABEL_<id>`
-    (upstream names ImageNet's classes; their 1,000 names are not shipped here).
+    names come from `dataset=` (mnist, cifar10, imagenet), else from the model config's `id2label`, else, for a
+    1,000-class model, ImageNet's class names (as upstream names every prediction), else `LABEL_<id>`.
     """
 
     def __init__(self, model, image_processor=None, tokenizer=None, **kwargs):
@@ -57,6 +57,9 @@ class ImageClassificationPipeline(LabelScoresMixin, BasePipeline):
         return logits.asnumpy().astype(np.float64)
 
     def postprocess(self, model_outputs, top_k=None, dataset=None):
+        named = getattr(getattr(self.network, 'config', None), 'id2label', None)
+        if dataset is None and not named and model_outputs.shape[-1] == 1000:
+            dataset = 'imagenet'        # upstream names every 1,000-class prediction with ImageNet's classes
         return self.label_scores(model_outputs, top_k, dataset)
 
 

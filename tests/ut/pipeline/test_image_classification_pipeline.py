@@ -60,6 +60,28 @@ def test_labels_fall_back_to_the_config_id2label(model):
     assert all(item['label'].startswith('digit ') for item in result[0])
 
 
+def test_a_1000_class_model_without_id2label_shows_imagenet_class_names():
+    config = ViTConfig(image_size=28, patch_size=7, num_channels=1, hidden_size=16, num_hidden_layers=1,
+                       num_attention_heads=2, intermediate_size=32, num_labels=1000, drop_path_rate=0.0)
+    model = ViTForImageClassification(config)
+    bias = np.zeros(1000, np.float32)
+    bias[207] = 50.0                    # class 207 wins every image
+    model.head.bias.set_data(ms.Tensor(bias))
+    model.set_train(False)
+    processor = ViTImageProcessor(**PROCESSOR)
+    classify = pipeline('image_classification', model=model, image_processor=processor)
+    result = classify(digits(2), top_k=2)
+    logits = model(processor(digits(2))).asnumpy()
+    assert logits.argmax(-1).tolist() == [207, 207]
+    assert [row[0]['label'] for row in result] == ['golden retriever', 'golden retriever']
+    assert classify(digits(1), top_k=1, dataset='imagenet')[0][0]['label'] == 'golden retriever'
+    from mindformers.dataset.labels import labels  # pylint: disable=import-outside-toplevel
+    assert len(labels['imagenet']) == 1000 and labels['imagenet'][0] == 'tench'
+    assert labels['imagenet'][999] == 'toilet tissue'
+    model.config.id2label = {i: f'class {i}' for i in range(1000)}      # the config's names still win
+    assert classify(digits(1), top_k=1)[0][0]['label'] == 'class 207'
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(), 'needs an image processor'),
     (dict(image_processor='vit'), 'image_processor must be an image processor'),
