@@ -7,8 +7,9 @@ all (out, in) with LLaMA-style names (`wq`, `wo`, `w1`, `w2`, `attention_norm`),
 Upstream LLaMA checkpoints already use our names. Optimizer moments (`adam_m.<name>`, `adam_v.<name>`) follow
 the parameter they belong to, so a resume from an upstream checkpoint works too.
 
-A family opts in with `upstream_name_to_ours(name) -> (our name, transposed) | DROP | None` in its
-`convert_weight.py` (None: not an upstream name; DROP: an upstream buffer with no parameter here).
+A family opts in with `upstream_name_to_ours(name) -> (our name, transposed) | [(our name, transposed), ...] |
+DROP | None` in its `convert_weight.py` (None: not an upstream name; DROP: an upstream buffer with no parameter
+here; a list: a fused tensor split along its first axis into that many equal parts, e.g. CLIP's q/k/v `in_proj`).
 """
 import re
 
@@ -37,24 +38,39 @@ LAYERNORM_BLOCK = {
 _MASK_BUFFERS = ('attention.beta', 'attention.masked_beta')
 
 
-def layernorm_block_renamer(block_prefix, global_names):
-    """-> upstream_name_to_ours for a family whose blocks are `<block_prefix><i>.<LAYERNORM_BLOCK suffix>` and whose
-    other tensors are the {upstream name: our name} of `global_names` (none of them transposed)."""
-    block = re.compile('^' + re.escape(block_prefix) + r'(\d+)\.(.+)$')
+def layernorm_block_renamer(block_prefix, global_names, our_prefix='model.layers.'):
+    """-> upstream_name_to_ours for a family whose blocks are `<block_prefix><i>.<LAYERNORM_BLOCK suffix>` (ours:
+    `<our_prefix><i>.<suffix>`) and whose other tensors are the {upstream name: our name} of `global_names` (none
+    of them transposed). `block_prefix` may also be a {upstream prefix: our prefix} mapping (several stacks)."""
+    stacks = block_prefix if isinstance(block_prefix, dict) else {block_prefix: our_prefix}
+    return block_renamer(stacks, LAYERNORM_BLOCK, global_names, drop=_MASK_BUFFERS)
+
+
+def block_renamer(stacks, block_names, global_names, drop=()):
+    """-> upstream_name_to_ours: `<upstream prefix><i>.<suffix>` becomes `<our prefix><i>.<block_names[suffix]>` for
+    each {upstream prefix: our prefix} of `stacks` (block_names values: (our suffix, transposed), or a list of them
+    for a fused tensor); suffixes in `drop` are upstream buffers; other names come from `global_names`
+    ({upstream: ours}, or {upstream: (ours, transposed)})."""
+    blocks = [(re.compile('^' + re.escape(prefix) + r'(\d+)\.(.+)$'), ours) for prefix, ours in stacks.items()]
 
     def rename(name):
         if name in global_names:
-            return global_names[name], False
-        match = block.match(name)
-        if not match:
-            return None
-        suffix = match.group(2)
-        if suffix in _MASK_BUFFERS:
-            return DROP
-        if suffix not in LAYERNORM_BLOCK:
-            return None
-        our_suffix, transposed = LAYERNORM_BLOCK[suffix]
-        return f'model.layers.{match.group(1)}.{our_suffix}', transposed
+            mapped = global_names[name]
+            return mapped if isinstance(mapped, (tuple, list)) else (mapped, False)
+        for block, our_prefix in blocks:
+            match = block.match(name)
+            if not match:
+                continue
+            suffix = match.group(2)
+            if suffix in drop:
+                return DROP
+            if suffix not in block_names:
+                return None
+            mapped = block_names[suffix]
+            if isinstance(mapped, list):
+                return [(f'{our_prefix}{match.group(1)}.{part}', transposed) for part, transposed in mapped]
+            return f'{our_prefix}{match.group(1)}.{mapped[0]}', mapped[1]
+        return None
     return rename
 
 
@@ -74,16 +90,20 @@ def convert_upstream_state_dict(params, rename, our_names, source='checkpoint'):
         if mapped == DROP:
             dropped += 1
             continue
-        our_name, transposed = mapped
-        our_name = prefix + our_name
-        if transposed:
-            transposed_count += 1
-            array = value.asnumpy()
-            value = ms.Parameter(ms.Tensor(np.ascontiguousarray(array.T)), name=our_name,
-                                 requires_grad=value.requires_grad)
-        out[our_name] = value
+        parts = mapped if isinstance(mapped, list) else [mapped]
+        chunks = np.split(value.asnumpy(), len(parts)) if len(parts) > 1 else [None]
+        for (our_name, transposed), chunk in zip(parts, chunks):
+            our_name = prefix + our_name
+            if transposed or chunk is not None:
+                array = value.asnumpy() if chunk is None else chunk
+                transposed_count += int(transposed)
+                value_out = ms.Parameter(ms.Tensor(np.ascontiguousarray(array.T if transposed else array)),
+                                         name=our_name, requires_grad=value.requires_grad)
+            else:
+                value_out = value
+            out[our_name] = value_out
         converted += 1
     if converted:
         logger.info("%s: %d tensors have upstream MindFormers names; renamed to ours (%d transposed from (in, out)), "
-                    "%d mask buffers dropped", source, converted, transposed_count, dropped)
+                    "%d buffers dropped", source, converted, transposed_count, dropped)
     return out

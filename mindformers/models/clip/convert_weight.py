@@ -14,6 +14,7 @@ import numpy as np
 
 from mindformers.models.hf_conversion import (check_all_converted, layernorm_block_shapes, place_converted,
                                               stacked_layer_name)
+from mindformers.models.upstream_names import block_renamer
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'CLIPConfig'
@@ -145,3 +146,25 @@ def convert_to_hf_state_dict(our_state, config):
         elif name in reverse:
             out[reverse[name]] = np.ascontiguousarray(value)
     return out
+
+
+# checkpoints of upstream MindFormers' CLIPModel (models/upstream_names.py): OpenAI's layout, blocks
+# `[visual.]transformer.resblocks.<i>.` with q/k/v fused in `attn.in_proj` (split into ours), Linear layers
+# stored (out, in) as ours, LayerNorms as gamma/beta
+_UPSTREAM_BLOCK = {
+    'ln_1.gamma': ('attention_norm.weight', False), 'ln_1.beta': ('attention_norm.bias', False),
+    'ln_2.gamma': ('ffn_norm.weight', False), 'ln_2.beta': ('ffn_norm.bias', False),
+    'attn.in_proj.weight': [(f'attention.{p}.weight', False) for p in ('wq', 'wk', 'wv')],
+    'attn.in_proj.bias': [(f'attention.{p}.bias', False) for p in ('wq', 'wk', 'wv')],
+    'attn.out_proj.weight': ('attention.wo.weight', False), 'attn.out_proj.bias': ('attention.wo.bias', False),
+    'mlp.c_fc.weight': ('feed_forward.w1.weight', False), 'mlp.c_fc.bias': ('feed_forward.w1.bias', False),
+    'mlp.c_proj.weight': ('feed_forward.w2.weight', False), 'mlp.c_proj.bias': ('feed_forward.w2.bias', False),
+}
+upstream_name_to_ours = block_renamer(
+    {'visual.transformer.resblocks.': 'visual.transformer.layers.', 'transformer.resblocks.': 'transformer.layers.'},
+    _UPSTREAM_BLOCK, {
+        'visual.conv1.weight': 'visual.patch_embed.proj.weight',
+        'visual.ln_pre.gamma': 'visual.ln_pre.weight', 'visual.ln_pre.beta': 'visual.ln_pre.bias',
+        'visual.ln_post.gamma': 'visual.ln_post.weight', 'visual.ln_post.beta': 'visual.ln_post.bias',
+        'token_embedding.embedding_table': 'token_embedding.embedding_weight',
+        'ln_final.gamma': 'ln_final.weight', 'ln_final.beta': 'ln_final.bias'})

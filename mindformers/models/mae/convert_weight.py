@@ -9,6 +9,7 @@ import numpy as np
 
 from mindformers.models.hf_conversion import (check_all_converted, layernorm_block_shapes, place_converted,
                                               stacked_layer_name)
+from mindformers.models.upstream_names import layernorm_block_renamer
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'ViTMAEConfig'
@@ -68,8 +69,8 @@ def to_hf_config(config):
             'attention_probs_dropout_prob', 'mask_ratio', 'decoder_hidden_size', 'decoder_num_hidden_layers',
             'decoder_num_attention_heads', 'decoder_intermediate_size')
     hf = {key: getattr(config, key) for key in keys}
-    hf.update(architectures=['ViTMAEForPreTraining'], model_type='vit_mae', hidden_act=_OUR_TO_HF_ACT[config.hidden_act],
-              norm_pix_loss=bool(config.norm_pixel_loss), torch_dtype='float32')
+    hf.update(architectures=['ViTMAEForPreTraining'], model_type='vit_mae',
+              hidden_act=_OUR_TO_HF_ACT[config.hidden_act], norm_pix_loss=bool(config.norm_pixel_loss), torch_dtype='float32')
     return hf
 
 
@@ -120,3 +121,14 @@ def convert_to_hf_state_dict(our_state, config):
                 for kind in ('weight', 'bias'):
                     reverse[f'{our_stack}.{i}.{our_part}.{kind}'] = f'{hf_stack}.{i}.{hf_part}.{kind}'
     return {reverse[name]: np.ascontiguousarray(value) for name, value in our_state.items() if name in reverse}
+
+
+# checkpoints of upstream MindFormers' ViTMAEForPreTraining (models/upstream_names.py): encoder blocks
+# `vit.blocks.<i>.`, decoder blocks `decoder_blocks.<i>.`, the decoder's other tensors at the top level
+upstream_name_to_ours = layernorm_block_renamer({'vit.blocks.': 'vit.layers.',
+                                                 'decoder_blocks.': 'decoder.decoder_layers.'}, {
+    'vit.norm.gamma': 'vit.norm.weight', 'vit.norm.beta': 'vit.norm.bias',
+    'mask_tokens': 'decoder.mask_token', 'decoder_pos_embed': 'decoder.decoder_pos_embed',
+    'decoder_embed.weight': 'decoder.decoder_embed.weight', 'decoder_embed.bias': 'decoder.decoder_embed.bias',
+    'decoder_norm.gamma': 'decoder.decoder_norm.weight', 'decoder_norm.beta': 'decoder.decoder_norm.bias',
+    'decoder_pred.weight': 'decoder.decoder_pred.weight', 'decoder_pred.bias': 'decoder.decoder_pred.bias'})

@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from mindformers.models.hf_conversion import block_shapes, check_all_converted, place_converted
+from mindformers.models.upstream_names import DROP, block_renamer
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'SwinConfig'
@@ -165,3 +166,45 @@ def convert_to_hf_state_dict(our_state, config):
 def relative_position_index_of(window):
     from mindformers.models.swin.swin import relative_position_index  # pylint: disable=import-outside-toplevel
     return relative_position_index(window).astype(np.int64)
+
+
+# checkpoints of upstream MindFormers' SwinForImageClassification (models/upstream_names.py): blocks
+# `encoder.layers.<s>.blocks.<i>.` with separate q / k / v and proj stored (out, in), the MLP's mapping /
+# projection stored (in, out); the relative position index and the shifted-window masks are buffers here
+_UPSTREAM_BLOCK = {
+    'norm1.gamma': ('attention_norm.weight', False), 'norm1.beta': ('attention_norm.bias', False),
+    'norm2.gamma': ('ffn_norm.weight', False), 'norm2.beta': ('ffn_norm.bias', False),
+    'attn.relative_position_bias.relative_position_bias_table': ('attention.relative_position_bias_table', False),
+    'attn.q.weight': ('attention.wq.weight', False), 'attn.q.bias': ('attention.wq.bias', False),
+    'attn.k.weight': ('attention.wk.weight', False), 'attn.k.bias': ('attention.wk.bias', False),
+    'attn.v.weight': ('attention.wv.weight', False), 'attn.v.bias': ('attention.wv.bias', False),
+    'attn.proj.weight': ('attention.wo.weight', False), 'attn.proj.bias': ('attention.wo.bias', False),
+    'mlp.mapping.weight': ('feed_forward.w1.weight', True), 'mlp.mapping.bias': ('feed_forward.w1.bias', False),
+    'mlp.projection.weight': ('feed_forward.w2.weight', True), 'mlp.projection.bias': ('feed_forward.w2.bias', False),
+}
+_UPSTREAM_GLOBAL = {
+    'encoder.patch_embed.projection.weight': 'swin.patch_embed.proj.weight',
+    'encoder.patch_embed.projection.bias': 'swin.patch_embed.proj.bias',
+    'encoder.patch_embed.norm.gamma': 'swin.patch_norm.weight', 'encoder.patch_embed.norm.beta': 'swin.patch_norm.bias',
+    'encoder.absolute_pos_embed': 'swin.pos_embed',
+    'encoder.norm.gamma': 'swin.norm.weight', 'encoder.norm.beta': 'swin.norm.bias'}
+_UPSTREAM_MERGE = re.compile(r'^encoder\.layers\.(\d+)\.downsample\.(norm\.gamma|norm\.beta|reduction\.weight)$')
+_UPSTREAM_PARTS = {'norm.gamma': 'norm.weight', 'norm.beta': 'norm.bias', 'reduction.weight': 'reduction.weight'}
+_upstream_block = block_renamer({}, {}, _UPSTREAM_GLOBAL)
+
+
+def upstream_name_to_ours(name):
+    """An upstream MindFormers Swin tensor name -> (our name, transposed), DROP for its buffers, None otherwise."""
+    match = re.match(r'^encoder\.layers\.(\d+)\.blocks\.(\d+)\.(.+)$', name)
+    if match:
+        stage, block, suffix = match.groups()
+        if suffix in ('attn_mask', 'attn.relative_position_bias.relative_position_index'):
+            return DROP
+        if suffix not in _UPSTREAM_BLOCK:
+            return None
+        ours, transposed = _UPSTREAM_BLOCK[suffix]
+        return f'swin.stages.{stage}.blocks.{block}.{ours}', transposed
+    match = _UPSTREAM_MERGE.match(name)
+    if match:
+        return f'swin.stages.{match.group(1)}.downsample.{_UPSTREAM_PARTS[match.group(2)]}', False
+    return _upstream_block(name)

@@ -14,6 +14,7 @@ import numpy as np
 
 from mindformers.models.hf_conversion import (check_all_converted, layernorm_block_shapes, place_converted,
                                               stacked_layer_name)
+from mindformers.models.upstream_names import layernorm_block_renamer
 from mindformers.tools.errors import CheckpointError, ConfigError
 
 CONFIG_CLASS = 'ViTConfig'
@@ -129,3 +130,9 @@ def convert_to_hf_state_dict(our_state, config):
             for kind in ('weight', 'bias'):
                 reverse[f'vit.layers.{i}.{our_part}.{kind}'] = f'vit.encoder.layer.{i}.{hf_part}.{kind}'
     return {reverse[name]: np.ascontiguousarray(value) for name, value in our_state.items() if name in reverse}
+
+
+# checkpoints of upstream MindFormers' ViTForImageClassification (models/upstream_names.py): its blocks are
+# `vit.blocks.<i>.` of the shared layernorm1 / dense1-3 / projection / output layout; the rest keeps our names
+upstream_name_to_ours = layernorm_block_renamer('vit.blocks.', {
+    'vit.fc_norm.gamma': 'vit.fc_norm.weight', 'vit.fc_norm.beta': 'vit.fc_norm.bias'}, our_prefix='vit.layers.')
