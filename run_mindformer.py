@@ -35,7 +35,6 @@ NOT_AVAILABLE_YET = {
     'strategy_load_checkpoint': 'loading a parallel strategy file is not available yet (semi/auto parallel '
                                 'does not run on CPU); parallel.strategy_ckpt_load_file is set but not used',
     'remote_save_url': 'uploading outputs to OBS (ModelArts) is not available; outputs stay in output_dir',
-    'profile': 'profiling is not available yet; the run goes ahead without a profiler',
     'adapter_id': 'multi-adapter (SLoRA) inference is not available yet; adapter_id is recorded but not used',
     'modal_type': 'multi-modal prediction is not available yet; input_data holds the modal list '
                   'but no model reads it',

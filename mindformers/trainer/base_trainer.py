@@ -7,7 +7,7 @@ import mindspore as ms
 from mindspore import nn
 from mindspore.train.callback import RunContext, _InternalCallbackParam, _CallbackManager, Callback
 
-from mindformers.core.callback import build_callback, EvalCallBack
+from mindformers.core.callback import build_callback, EvalCallBack, ProfileMonitor
 from mindformers.core.context.parallel_check import check_parallel_config
 from mindformers.core.lr import build_lr
 from mindformers.core.metric import build_metric
@@ -265,6 +265,11 @@ class BaseTrainer:
             'CheckpointMonitor': {'global_batch_size': global_batch},
         }
         built = build_callback(list(config.callbacks or []), defaults) or []
+        if config.profile:                  # upstream puts the profiler first
+            built.insert(0, ProfileMonitor(
+                start_step=config.profile_start_step or 1, stop_step=config.profile_stop_step or 10,
+                start_profile=bool(config.init_start_profile), profile_communication=bool(config.profile_communication),
+                profile_memory=config.profile_memory is not False))
         for callback in callbacks or []:
             if not isinstance(callback, Callback):
                 raise ConfigError(f"callbacks must be MindSpore Callback instances, got {type(callback).__name__}")

@@ -1,5 +1,6 @@
 """run_mindformer.py end to end: train, finetune, eval, predict on a tiny LLaMA, as a user types them."""
 import ast
+import csv
 import json
 import os
 
@@ -99,3 +100,24 @@ def test_gradient_accumulation_flag_trains_with_larger_global_batch(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert 'global_batch_size = batch_size 2 x gradient_accumulation_steps 2 x data parallel 1 = 4' in result.stdout
     assert len(losses(result.stdout)) == 4  # 16 records / (2 x 2) per step
+
+
+def test_profile_traces_exactly_the_configured_steps(tmp_path):
+    data = write_mindrecord(tmp_path / 'train.mindrecord', counting_rows(48, 16, 64))
+    config = write_yaml(tmp_path / 'tiny.yaml', epochs=1, batch_size=8, save_steps=100)
+    result = run_cli(['--config', config, '--run_mode', 'train', '--train_dataset_dir', data, '--profile', 'True',
+                      '--options', 'profile_start_step=2', 'profile_stop_step=4'], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    folder = tmp_path / 'output' / 'profile' / 'rank_0'
+    assert f'profiling data of steps 2-4 is in {folder}' in log
+    tables = list(folder.glob('*/FRAMEWORK/cpu_op_type_info_0.csv'))
+    assert len(tables) == 1, list(folder.rglob('*'))
+    with open(tables[0], encoding='utf-8') as stream:
+        rows = {row['op_type']: row for row in csv.DictReader(stream)}
+    # the trace holds three steps of the train graph: every operator ran 3 x its per-step count
+    assert {'MatMul', 'AdamWeightDecay', 'Softmax'} <= set(rows)
+    for row in rows.values():
+        assert int(row['type_occurrences']) == 3 * int(row['execution_frequency(per-step)']), row
+    assert float(rows['MatMul']['total_compute_time']) > 0
+    assert len(losses(result.stdout)) == 6           # training itself is unchanged: 48 / 8 steps

@@ -1,7 +1,8 @@
 """Callbacks."""
-from .callback import MFLossMonitor, CheckpointMonitor, EvalCallBack, ObsMonitor
+from .callback import MFLossMonitor, CheckpointMonitor, EvalCallBack, ObsMonitor, ProfileMonitor
 from .build_callback import build_callback
 
 CheckpointMointor = CheckpointMonitor
 
-__all__ = ['MFLossMonitor', 'CheckpointMonitor', 'CheckpointMointor', 'EvalCallBack', 'ObsMonitor', 'build_callback']
+__all__ = ['MFLossMonitor', 'CheckpointMonitor', 'CheckpointMointor', 'EvalCallBack', 'ObsMonitor', 'ProfileMonitor',
+           'build_callback']

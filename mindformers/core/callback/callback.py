@@ -244,3 +244,72 @@ class ObsMonitor(Callback):
         if self.target_dir:
             logger.warning("ObsMonitor: uploading to %s needs ModelArts OBS, which is not available here; outputs "
                            "stay local", self.target_dir)
+
+
+@MindFormerRegister.register(MindFormerModuleType.CALLBACK)
+class ProfileMonitor(Callback):
+    """Runs MindSpore's Profiler over the training steps `start_step`..`stop_step` (global step numbers, from 1)
+    and writes its data to `output_path` (default `<output_dir>/profile/rank_<i>`): on CPU the per-operator times
+    (`*/FRAMEWORK/cpu_op_type_info_<i>.csv` by operator type, `cpu_op_detail_info_<i>.csv` per operator).
+    `start_profile=True` (upstream's `init_start_profile`) starts at the beginning of training, so the first step's
+    graph compile is inside the trace; `profile_communication` is Ascend-only and is ignored elsewhere."""
+
+    def __init__(self, start_step=1, stop_step=10, output_path=None, start_profile=True, profile_communication=False,
+                 profile_memory=True, config=None, **kwargs):
+        super().__init__()
+        for key, value in (('start_step', start_step), ('stop_step', stop_step)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"ProfileMonitor: {key} must be a positive integer, got {value!r}; fix "
+                                  f"profile_{key}")
+        if stop_step < start_step:
+            raise ConfigError(f"ProfileMonitor: profile_stop_step {stop_step} is before profile_start_step "
+                              f"{start_step}")
+        self.start_step, self.stop_step = start_step, stop_step
+        self.start_profile = bool(start_profile)
+        self.profile_memory = bool(profile_memory)
+        self.output_path = os.path.abspath(output_path or os.path.join(get_output_root_path(), 'profile',
+                                                                       f'rank_{get_real_rank()}'))
+        if profile_communication:
+            logger.warning("ProfileMonitor: profile_communication records Ascend collective communication; "
+                           "there is none to record on this device, so it is ignored")
+        self.profiler = None
+        self.first_step = None
+        self.done = False
+
+    def _start(self, step):
+        import mindspore as ms  # pylint: disable=import-outside-toplevel
+        os.makedirs(self.output_path, exist_ok=True)
+        self.profiler = ms.Profiler(output_path=self.output_path, profile_memory=self.profile_memory)
+        self.first_step = step
+        logger.info("profiling from step %d to step %d into %s", step, self.stop_step, self.output_path)
+
+    def on_train_begin(self, run_context):
+        step = run_context.original_args().cur_step_num + 1
+        if step > self.stop_step:
+            logger.warning("ProfileMonitor: training starts at step %d, after profile_stop_step %d; nothing is "
+                           "profiled", step, self.stop_step)
+            self.done = True
+        elif self.start_profile:
+            self._start(step)
+
+    def on_train_step_begin(self, run_context):
+        step = run_context.original_args().cur_step_num
+        if not self.done and self.profiler is None and step >= self.start_step:
+            self._start(step)
+
+    def on_train_step_end(self, run_context):
+        step = run_context.original_args().cur_step_num
+        if self.profiler is not None and step >= self.stop_step:
+            self._finish(step)
+
+    def on_train_end(self, run_context):
+        if self.profiler is not None:
+            self._finish(run_context.original_args().cur_step_num)
+
+    def _finish(self, step):
+        self.profiler.stop()
+        self.profiler.analyse()
+        self.profiler, self.done = None, True
+        logger.info("profiling data of steps %d-%d is in %s: per-operator times in */FRAMEWORK/"
+                    "cpu_op_type_info_*.csv (by type) and cpu_op_detail_info_*.csv; MindStudio Insight opens the "
+                    "folder", self.first_step, step, self.output_path)

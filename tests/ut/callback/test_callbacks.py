@@ -367,3 +367,21 @@ def test_build_callback_accepts_upstream_misspelling_and_default_args(output_dir
     assert isinstance(built[1], CheckpointMonitor)
     assert built[1].prefix == 'llama_rank_0' and built[1].global_batch_size == 8
     assert built[1].directory == str(ckpt_dir(output_dir))
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'start_step': 0}, 'start_step must be a positive integer, got 0; fix profile_start_step'),
+    ({'stop_step': 'ten'}, "stop_step must be a positive integer, got 'ten'; fix profile_stop_step"),
+    ({'start_step': 5, 'stop_step': 3}, 'profile_stop_step 3 is before profile_start_step 5'),
+])
+def test_profile_monitor_rejects_bad_steps_in_one_line(kwargs, message):
+    from mindformers.core.callback import ProfileMonitor  # pylint: disable=import-outside-toplevel
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ProfileMonitor(**kwargs)
+
+
+def test_profile_monitor_writes_under_output_profile_rank(output_dir):
+    from mindformers.core.callback import ProfileMonitor  # pylint: disable=import-outside-toplevel
+    monitor = build_callback({'type': 'ProfileMonitor', 'start_step': 2, 'stop_step': 3})
+    assert isinstance(monitor, ProfileMonitor)
+    assert monitor.output_path == str(output_dir / 'profile' / 'rank_0')
