@@ -412,6 +412,8 @@ def load_config(args, unknown_args=()):
     for dotted_key, text in overrides:
         _apply_override(config, dotted_key, text, warnings)
 
+    if config.profile and config.run_mode not in ('train', 'finetune'):
+        warnings.append(f"profile: the profiler traces training steps; run_mode {config.run_mode} runs without it")
     set_output_path(config.output_dir)  # so the warnings land in this run's log folder
     for message in warnings + _not_available_warnings(args):
         logger.warning(message)

@@ -16,6 +16,7 @@ import re
 import mindspore as ms
 import numpy as np
 
+from mindformers.tools.errors import CheckpointError
 from mindformers.tools.logger import logger
 
 DROP = 'drop'
@@ -91,6 +92,9 @@ def convert_upstream_state_dict(params, rename, our_names, source='checkpoint'):
             dropped += 1
             continue
         parts = mapped if isinstance(mapped, list) else [mapped]
+        if len(parts) > 1 and value.shape[0] % len(parts):
+            raise CheckpointError(f"{source}: tensor '{name}' of shape {tuple(value.shape)} is {len(parts)} fused "
+                                  f"tensors, but its first axis does not split into {len(parts)} equal parts")
         chunks = np.split(value.asnumpy(), len(parts)) if len(parts) > 1 else [None]
         for (our_name, transposed), chunk in zip(parts, chunks):
             our_name = prefix + our_name

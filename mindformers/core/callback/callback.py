@@ -273,7 +273,7 @@ class ProfileMonitor(Callback):
             logger.warning("ProfileMonitor: profile_communication records Ascend collective communication; "
                            "there is none to record on this device, so it is ignored")
         self.profiler = None
-        self.first_step = None
+        self.first_step = self.last_step = None
         self.done = False
 
     def _start(self, step):
@@ -299,17 +299,31 @@ class ProfileMonitor(Callback):
 
     def on_train_step_end(self, run_context):
         step = run_context.original_args().cur_step_num
-        if self.profiler is not None and step >= self.stop_step:
-            self._finish(step)
+        if self.profiler is not None and self.last_step is None and step >= self.stop_step:
+            self.profiler.stop()          # the analysis waits for the end of training, outside every step's time
+            self.last_step = step
 
     def on_train_end(self, run_context):
-        if self.profiler is not None:
-            self._finish(run_context.original_args().cur_step_num)
+        self._finish(run_context.original_args().cur_step_num)
 
-    def _finish(self, step):
-        self.profiler.stop()
-        self.profiler.analyse()
-        self.profiler, self.done = None, True
-        logger.info("profiling data of steps %d-%d is in %s: per-operator times in */FRAMEWORK/"
-                    "cpu_op_type_info_*.csv (by type) and cpu_op_detail_info_*.csv; MindStudio Insight opens the "
-                    "folder", self.first_step, step, self.output_path)
+    def __exit__(self, *exc_info):
+        # training raised: stop the profiler and keep what it recorded, but never hide the error
+        if self.profiler is not None:
+            self._finish(self.last_step or 0, quiet=True)
+
+    def _finish(self, step, quiet=False):
+        if self.profiler is None:
+            return
+        profiler, self.profiler, self.done = self.profiler, None, True
+        try:
+            if self.last_step is None:
+                profiler.stop()
+                self.last_step = step
+            profiler.analyse()
+        except Exception as err:  # pylint: disable=broad-except
+            logger.warning("ProfileMonitor: the profiler could not write its data to %s: %s", self.output_path, err)
+            return
+        if not quiet:
+            logger.info("profiling data of steps %d-%d is in %s: per-operator times in */FRAMEWORK/"
+                        "cpu_op_type_info_*.csv (by type) and cpu_op_detail_info_*.csv; MindStudio Insight opens the "
+                        "folder", self.first_step, self.last_step, self.output_path)

@@ -385,3 +385,42 @@ def test_profile_monitor_writes_under_output_profile_rank(output_dir):
     monitor = build_callback({'type': 'ProfileMonitor', 'start_step': 2, 'stop_step': 3})
     assert isinstance(monitor, ProfileMonitor)
     assert monitor.output_path == str(output_dir / 'profile' / 'rank_0')
+
+
+def test_profile_monitor_stops_at_the_stop_step_analyses_at_the_end_and_on_an_error(output_dir, monkeypatch):
+    import mindspore  # pylint: disable=import-outside-toplevel
+    from mindformers.core.callback import ProfileMonitor  # pylint: disable=import-outside-toplevel
+    calls = []
+
+    class FakeProfiler:
+        def __init__(self, **kwargs):
+            calls.append(('start', kwargs['output_path']))
+
+        def stop(self):
+            calls.append('stop')
+
+        def analyse(self):
+            calls.append('analyse')
+    monkeypatch.setattr(mindspore, 'Profiler', FakeProfiler)
+    params = _InternalCallbackParam()
+    params.cur_step_num = 0
+    context = RunContext(params)
+    monitor = ProfileMonitor(start_step=2, stop_step=3, start_profile=False)
+    monitor.on_train_begin(context)
+    for step in range(1, 6):
+        params.cur_step_num = step
+        monitor.on_train_step_begin(context)
+        monitor.on_train_step_end(context)
+        if step == 3:
+            assert calls == [('start', str(output_dir / 'profile' / 'rank_0')), 'stop']   # no analysis in a step
+    monitor.on_train_end(context)
+    assert calls[2:] == ['analyse']
+    monitor.__exit__(None, None, None)
+    assert len(calls) == 3
+
+    calls.clear()                       # a step raises while profiling: the profiler is stopped and analysed
+    failing = ProfileMonitor(start_step=1, stop_step=4, start_profile=True)
+    params.cur_step_num = 0
+    failing.on_train_begin(context)
+    failing.__exit__(RuntimeError, RuntimeError('step failed'), None)
+    assert [c for c in calls if isinstance(c, str)] == ['stop', 'analyse']

@@ -400,6 +400,13 @@ def test_unavailable_features_warn_once_each(yaml_path, warnings):
                            'yet; the checkpoint is loaded as a complete checkpoint')
 
 
+def test_profile_warns_only_where_no_training_runs(yaml_path, warnings):
+    load(yaml_path, '--profile', 'true', '--run_mode', 'finetune')
+    assert warnings == []
+    load(yaml_path, '--profile', 'true', '--run_mode', 'eval')
+    assert warnings == ['profile: the profiler traces training steps; run_mode eval runs without it']
+
+
 def test_unavailable_boolean_features_set_false_do_not_warn(yaml_path, warnings):
     config = load(yaml_path, '--auto_trans_ckpt', 'false', '--only_save_strategy', 'FALSE')
     assert config.auto_trans_ckpt is False

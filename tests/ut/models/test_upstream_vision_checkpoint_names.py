@@ -182,3 +182,18 @@ def test_upstream_named_checkpoint_loads_every_tensor_into_its_parameter(tmp_pat
         np.testing.assert_array_equal(param.asnumpy(), expected[param.name], err_msg=param.name)
     if family != 'mae':                            # (MAE's forward masks at random; its weights are compared)
         np.testing.assert_array_equal(outputs(loaded, family), outputs(source, family))
+
+
+def test_a_fused_tensor_that_does_not_split_evenly_is_one_line(tmp_path):
+    from mindformers.tools.errors import CheckpointError  # pylint: disable=import-outside-toplevel
+    build, table = FAMILIES['clip']
+    source = {p.name: p.asnumpy() for p in build().get_parameters()}
+    path = write_upstream_checkpoint(tmp_path / 'upstream.ckpt', source, table, {})
+    entries = [{'name': name, 'data': value} for name, value in ms.load_checkpoint(path).items()]
+    for entry in entries:
+        if entry['name'] == 'transformer.resblocks.1.attn.in_proj.bias':
+            entry['data'] = ms.Tensor(np.zeros(47, np.float32))
+    ms.save_checkpoint(entries, path)
+    with pytest.raises(CheckpointError, match=r"tensor 'transformer\.resblocks\.1\.attn\.in_proj\.bias' of shape "
+                                              r"\(47,\) is 3 fused tensors"):
+        build(checkpoint_name_or_path=path)
