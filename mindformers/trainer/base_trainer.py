@@ -25,6 +25,8 @@ from mindformers.tools.errors import ConfigError, DatasetError, dataset_errors
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
 from mindformers.tools.utils import get_real_rank, get_real_group_size, lock_output_dir, unlock_output_dir
+from mindformers.utils.tensorboard import (set_tensorboard_writer, tensorboard_settings, unset_tensorboard_writer,
+                                           write_args_to_tensorboard)
 from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
                                        get_common_resume_checkpoint)
 from mindformers.wrapper import build_wrapper
@@ -192,6 +194,9 @@ class BaseTrainer:
 
     def _training_process(self, config, network, dataset, optimizer, wrapper, callbacks, eval_dataset):
         runner = config.runner_config
+        tensorboard_settings(config)          # a bad tensorboard section stops before anything is built
+        if config.skip_nan_step not in (None, True, False):
+            raise ConfigError(f"skip_nan_step must be True or False, got {config.skip_nan_step!r}")
         accumulation = self._grad_accumulation(config)
         device_num = config.device_num or get_real_group_size()
         per_device_batch = int(runner.batch_size or 1)
@@ -250,9 +255,14 @@ class BaseTrainer:
                                               epoch_interval=config.eval_epoch_interval or -1))
         if get_real_rank() % 8 == 0:
             logger.info("run config:\n%s", ordered_yaml_dump(_printable(config)))
+        if set_tensorboard_writer(config, get_real_rank()) is not None:
+            write_args_to_tensorboard(_printable(config))
         logger.info(".........Model Compiling, Please Wait a Moment...........")
-        self._train_loop(wrapper, network, optimizer, train_dataset, callback_list, epochs, steps_per_epoch,
-                         initial_step, runner.stop_step)
+        try:
+            self._train_loop(wrapper, network, optimizer, train_dataset, callback_list, epochs, steps_per_epoch,
+                             initial_step, runner.stop_step)
+        finally:
+            unset_tensorboard_writer()
         logger.info(".........Training Over!.............")
         return wrapper
 
@@ -261,7 +271,8 @@ class BaseTrainer:
         defaults = {
             'MFLossMonitor': {'origin_epochs': epochs, 'dataset_size': steps_per_epoch,
                               'initial_epoch': initial_step // steps_per_epoch, 'initial_step': initial_step,
-                              'global_batch_size': global_batch, 'gradient_accumulation_steps': accumulation},
+                              'global_batch_size': global_batch, 'gradient_accumulation_steps': accumulation,
+                              'skip_nan_step': config.skip_nan_step or False},
             'CheckpointMonitor': {'global_batch_size': global_batch},
         }
         built = build_callback(list(config.callbacks or []), defaults) or []

@@ -169,7 +169,8 @@ class MFTrainOneStepCell(nn.Cell):
             grads = self.reducer(grads)
             loss = self.allreduce(loss) / self.degree
         global_norm = ops.sqrt(ops.addn([ops.reduce_sum(ops.square(ops.cast(g, ms.float32))) for g in grads]))
-        overflow = ops.logical_not(ops.isfinite(global_norm))
+        # a non-finite loss or gradient skips the update (weights, optimizer moments and step stay as they were)
+        overflow = ops.logical_not(ops.logical_and(ops.isfinite(global_norm), ops.isfinite(loss)))
         if self.dynamic_scale is not None:
             overflow = self.dynamic_scale(self.scale_sense, overflow)
         if self.use_clip_grad:

@@ -154,7 +154,8 @@ def two_worker_run(tmp_path_factory):
     data = write_mindrecord(work / 'train.mindrecord', rows)
     config = write_sgd_yaml(work / 'tiny.yaml', epochs=1, batch_size=PER_DEVICE_BATCH, seq_length=SEQ,
                             vocab_size=VOCAB, save_steps=4, keep_max=3, extra=NO_SHUFFLE)
-    result = launch([train_order(config, data), 2, free_port(), 'output/msrun_log', 'True', 120], work)
+    result = launch([train_order(config, data, ['--options', 'tensorboard.tensorboard_dir=output/tensorboard']), 2,
+                     free_port(), 'output/msrun_log', 'True', 120], work)
     return work, config, data, result
 
 
@@ -172,6 +173,26 @@ def test_two_workers_train_with_per_rank_logs_and_checkpoints(two_worker_run):
         assert 'step:[    8/    8]' in info
         names = sorted(os.listdir(work / 'output' / 'checkpoint' / f'rank_{rank}'))
         assert names == ['meta.json', f'tiny_rank_{rank}-1_4.ckpt', f'tiny_rank_{rank}-1_8.ckpt']
+
+
+def test_each_rank_writes_tensorboard_events_holding_its_logged_losses_and_norms(two_worker_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa  pylint: disable=C0415
+    work, _, _, result = two_worker_run
+    assert result.returncode == 0, result.stdout[-3000:]
+    for rank in (0, 1):
+        info = (work / 'output' / 'log' / f'rank_{rank}' / 'info.log').read_text()
+        folder = work / 'output' / 'tensorboard' / f'rank_{rank}'
+        assert f'TensorBoard event files of rank {rank} go to {folder}' in info
+        events = EventAccumulator(str(folder), size_guidance={'scalars': 0})
+        events.Reload()
+        steps = logged_steps(info)
+        norms = {event.step: event.value for event in events.Scalars('grad-norm')}
+        losses = {event.step: event.value for event in events.Scalars('loss')}
+        assert sorted(norms) == sorted(losses) == [step for step, _, _ in steps] == list(range(1, 9))
+        for step, loss, norm in steps:        # the log prints the loss to 3 decimals, the norm in full
+            assert losses[step] == pytest.approx(loss, abs=5e-4)
+            assert np.float32(norms[step]) == np.float32(norm)
+        assert [event.step for event in events.Scalars('loss_vs_samples')] == [4 * step for step in range(1, 9)]
 
 
 # Measured on a 2-core AMD EPYC (AVX2), 2026-12-01: max |weight diff| 2-worker vs one process after 8 SGD

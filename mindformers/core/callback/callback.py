@@ -11,6 +11,7 @@ from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 from mindformers.tools.utils import get_output_root_path, get_real_rank, get_real_group_size
+from mindformers.utils.tensorboard import add_scalars, get_tensorboard_args, get_tensorboard_writer
 
 
 def _scalar(value):
@@ -44,10 +45,14 @@ class MFLossMonitor(Callback):
 
     def __init__(self, learning_rate=None, per_print_times=1, micro_batch_num=1, micro_batch_interleave_num=1,
                  origin_epochs=None, dataset_size=None, initial_epoch=0, initial_step=0, global_batch_size=0,
-                 gradient_accumulation_steps=1, device_num=None, **kwargs):
+                 gradient_accumulation_steps=1, device_num=None, skip_nan_step=False, **kwargs):
         super().__init__()
         if not isinstance(per_print_times, int) or per_print_times < 1:
             raise ConfigError(f"MFLossMonitor.per_print_times must be a positive integer, got {per_print_times!r}")
+        if not isinstance(skip_nan_step, bool):
+            raise ConfigError(f"skip_nan_step must be True or False, got {skip_nan_step!r}")
+        self.skip_nan_step = skip_nan_step
+        self.skipped_steps = []
         self.per_print_times = per_print_times
         self.learning_rate = learning_rate
         self.origin_epochs = origin_epochs
@@ -71,10 +76,20 @@ class MFLossMonitor(Callback):
         step_seconds = time.time() - (self.step_start or time.time())
         self.step_times.append(step_seconds)
         loss, overflow, loss_scale, learning_rate, global_norm = _unpack_outputs(cb_params.net_outputs)
-        if loss is None or not np.isfinite(loss):
+        if loss is None:
+            raise ValueError(f"the train cell returned no loss at step {cb_params.cur_step_num}")
+        finite = np.isfinite(loss) and (global_norm is None or np.isfinite(global_norm))
+        if not finite and self.skip_nan_step:
+            # the train cell skips the update of a step whose loss or gradient is not finite
+            self.skipped_steps.append(cb_params.cur_step_num)
+            logger.warning("skip_nan_step: step %d has loss %s and global norm %s; its update was skipped, the "
+                           "weights and optimizer state are unchanged", cb_params.cur_step_num, loss, global_norm)
+        elif not np.isfinite(loss):
             raise ValueError(f"training loss is {loss} at step {cb_params.cur_step_num}: training diverged; lower the "
-                             f"learning rate or enable gradient clipping (runner_wrapper.use_clip_grad)")
-        self.epoch_losses.append(loss)
+                             f"learning rate or enable gradient clipping (runner_wrapper.use_clip_grad), or set "
+                             f"skip_nan_step: True to skip such steps")
+        else:
+            self.epoch_losses.append(loss)
         steps_per_epoch = cb_params.batch_num
         step_in_epoch = (cb_params.cur_step_num - 1) % steps_per_epoch + 1
         if step_in_epoch % self.per_print_times and step_in_epoch != steps_per_epoch:
@@ -85,7 +100,7 @@ class MFLossMonitor(Callback):
         mean_step = sum(recent) / len(recent)
         parts = [f"{{ Epoch:[{cb_params.cur_epoch_num:3d}/{epochs:3d}], "
                  f"step:[{step_in_epoch:5d}/{steps_per_epoch:5d}], "
-                 f"loss:[{loss:5.3f}/{np.mean(self.epoch_losses):5.3f}], "
+                 f"loss:[{loss:5.3f}/{np.mean(self.epoch_losses) if self.epoch_losses else loss:5.3f}], "
                  f"per_step_time: {int(step_seconds * 1000)}ms"]
         if learning_rate is not None:
             parts.append(f"lr: {learning_rate:.6e}")
@@ -101,6 +116,30 @@ class MFLossMonitor(Callback):
         remaining = (total_steps - cb_params.cur_step_num) * mean_step
         logger.info("  %4.1f%% |%s%s| %.5f samples/s/p  %s }", percent, '█' * filled, ' ' * (50 - filled),
                     throughput, _format_eta(remaining))
+        self._write_tensorboard(cb_params.cur_step_num, loss, loss_scale, learning_rate, global_norm, step_seconds,
+                                throughput)
+
+    def _write_tensorboard(self, step, loss, loss_scale, learning_rate, global_norm, step_seconds, throughput):
+        """Upstream's scalars: each at the global step and, for most, also `<tag> vs samples`."""
+        if get_tensorboard_writer() is None:
+            return
+        settings = get_tensorboard_args()
+        samples = step * self.global_batch_size if self.global_batch_size else None
+        values = {'learning-rate': learning_rate, 'batch-size': self.global_batch_size or None, 'loss': loss,
+                  'grad-norm': global_norm}
+        if settings['log_loss_scale_to_tensorboard']:
+            values['loss-scale'] = loss_scale
+        if settings['log_timers_to_tensorboard']:
+            values['iteration-time'] = step_seconds * 1000
+            values['throughput'] = throughput
+        add_scalars(values, step, samples)
+        if settings['log_timers_to_tensorboard']:
+            add_scalars({'B-samples-per-day': throughput * self.device_num * 86400 / 1e9}, step)
+
+    def on_train_end(self, run_context):
+        if self.skipped_steps:
+            logger.warning("skip_nan_step: %d step(s) had a non-finite loss or gradient and were skipped: %s",
+                           len(self.skipped_steps), self.skipped_steps[:20])
 
 
 @MindFormerRegister.register(MindFormerModuleType.CALLBACK)
@@ -215,20 +254,34 @@ class EvalCallBack(Callback):
         self.step_interval = step_interval
         self.epoch_interval = epoch_interval
 
-    def _run(self):
+    def _run(self, step):
         start = time.time()
         result = self.eval_func()
         logger.info("Eval result: %s, eval time is %.3f s.", result, time.time() - start)
+        add_scalars(_eval_scalars(result), step)   # when the run writes TensorBoard files
 
     def on_train_step_end(self, run_context):
         cur_step = run_context.original_args().cur_step_num
         if self.step_interval > 0 and cur_step % self.step_interval == 0:
-            self._run()
+            self._run(cur_step)
 
     def on_train_epoch_end(self, run_context):
-        cur_epoch = run_context.original_args().cur_epoch_num
-        if self.epoch_interval > 0 and cur_epoch % self.epoch_interval == 0:
-            self._run()
+        cb_params = run_context.original_args()
+        if self.epoch_interval > 0 and cb_params.cur_epoch_num % self.epoch_interval == 0:
+            self._run(cb_params.cur_step_num)
+
+
+def _eval_scalars(result, prefix='eval'):
+    """{'eval/<name>': number} from a metric's result: a number, or a (nested) dict of numbers."""
+    if isinstance(result, dict):
+        scalars = {}
+        for name, value in result.items():
+            scalars.update(_eval_scalars(value, f'{prefix}/{name}'))
+        return scalars
+    try:
+        return {prefix: float(_scalar(result))}
+    except (TypeError, ValueError):
+        return {}
 
 
 @MindFormerRegister.register(MindFormerModuleType.CALLBACK)

@@ -36,7 +36,9 @@ def check_image_shape(dataset, network, section):
     classes than the model has labels."""
     config = getattr(network, 'config', None)
     num_labels = getattr(config, 'num_labels', None)
-    num_classes = getattr(dataset, 'num_classes', None)
+    num_classes = getattr(dataset, 'num_classes', None)   # our image datasets' count (a MindSpore Dataset's
+    if not isinstance(num_classes, int):                  # num_classes is a method: a user's dataset has none)
+        num_classes = None
     if num_labels and num_classes and num_classes > num_labels:
         raise DatasetError(f"{section} data has {num_classes} classes ({', '.join(dataset.class_names[:5])}"
                            f"{', ...' if num_classes > 5 else ''}) but the model has num_labels {num_labels}; "
