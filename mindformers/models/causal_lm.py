@@ -18,6 +18,7 @@ from mindformers.models.base_model import BaseModel
 from mindformers.modules.layers import Linear
 from mindformers.tools.dtype import runtime_dtype, on_cpu
 from mindformers.tools.errors import ConfigError
+from mindformers.tools.flops import causal_lm_training_flops
 from mindformers.tools.logger import logger
 
 
@@ -53,6 +54,15 @@ class CausalLMBase(BaseModel, GeneratorMixin):
         self.vocab_size = config.vocab_size
         self.compute_dtype = runtime_dtype(config.compute_dtype, 'compute_dtype')
         self.load_checkpoint(config)
+
+    def training_flops_per_sample(self):
+        """Model FLOPs of one training sample at seq_length (the MFU convention; the loss monitor turns it into
+        achieved TFLOPS), from the 2-D (matmul) weights: the tied head's matmul counts, the lookup of an untied
+        embedding table does not; norms and biases are left out."""
+        config = self.config
+        lookup = 0 if self.tie_word_embeddings else self.model.tok_embeddings.embedding_weight.size
+        return causal_lm_training_flops(sum(p.size for p in self.get_parameters() if p.ndim >= 2), lookup,
+                                        config.num_layers, config.hidden_size, config.seq_length)
 
     def enable_token_weighted_loss(self):
         self.loss.calculate_per_token_loss = True

@@ -58,6 +58,8 @@ class BaseTrainer:
     def check_parallel(config):
         """Parallel sizes must multiply to the device count; CPU runs data parallel only."""
         device_num = config.device_num or get_real_group_size()
+        if device_num > 1 and not config.use_parallel:
+            config.use_parallel = True      # communication was started by the user's init_context(use_parallel=True)
         check_parallel_config(config, device_num, ms.get_context('device_target'))
 
     @staticmethod
@@ -246,7 +248,7 @@ class BaseTrainer:
             raise ConfigError("resume_training needs load_checkpoint (the checkpoint folder, e.g. output/checkpoint)")
 
         callback_list = self._train_callbacks(config, callbacks, steps_per_epoch, epochs, initial_step,
-                                              global_batch, accumulation, optimizer)
+                                              global_batch, accumulation, network)
         if config.do_eval:
             eval_ds = self.create_dataset(config, 'eval', eval_dataset)
             metrics = self._metrics(config)
@@ -267,12 +269,14 @@ class BaseTrainer:
         return wrapper
 
     def _train_callbacks(self, config, callbacks, steps_per_epoch, epochs, initial_step, global_batch,
-                         accumulation, optimizer):
+                         accumulation, network):
+        flops = getattr(network, 'training_flops_per_sample', None)
         defaults = {
             'MFLossMonitor': {'origin_epochs': epochs, 'dataset_size': steps_per_epoch,
                               'initial_epoch': initial_step // steps_per_epoch, 'initial_step': initial_step,
                               'global_batch_size': global_batch, 'gradient_accumulation_steps': accumulation,
-                              'skip_nan_step': config.skip_nan_step or False},
+                              'skip_nan_step': config.skip_nan_step or False,
+                              'model_flops_per_sample': flops() if callable(flops) else None},
             'CheckpointMonitor': {'global_batch_size': global_batch},
         }
         built = build_callback(list(config.callbacks or []), defaults) or []

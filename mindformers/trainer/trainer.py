@@ -46,13 +46,13 @@ class Trainer:
         MindFormerBook.check_task(task)
         self.task = task
         self.network = None
+        model_yaml = None
         if isinstance(model, nn.Cell):
             self.network = model
             model_name = model_name or 'common'
         elif isinstance(model, str):
             if model.endswith(('.yaml', '.yml')):
-                if args is None:
-                    args = model
+                model_yaml = model            # the base config; TrainingArguments in `args` override it
                 model_name = model_name or 'common'
             else:
                 model_name = f"{model}_{pet_method}" if pet_method else model
@@ -60,7 +60,13 @@ class Trainer:
             raise ConfigError(f"model must be a model name, a YAML path or a model instance, got "
                               f"{type(model).__name__}")
         self.model_name = model_name or 'common'
-        self.config = self._resolve_config(args)
+        if model_yaml is not None and (args is None or isinstance(args, TrainingArguments)):
+            training_args, args = args, model_yaml
+            self.config = self._resolve_config(args)
+            if training_args is not None:
+                self.config = training_args.convert_args_to_mindformers_config(self.config)
+        else:
+            self.config = self._resolve_config(args)
         register_research_classes(self.config, args if isinstance(args, str) else None)
         if self.config.trainer is None or self.config.trainer.type is None:
             if task not in _TASK_TRAINERS:
@@ -71,6 +77,8 @@ class Trainer:
         set_output_path(self.config.output_dir)
         if not context_is_built():
             build_context(self.config)
+        else:
+            _record_live_parallel_context(self.config)
         if self.config.seed is not None:
             set_seed(int(self.config.seed))
         self.config.rank_id = get_real_rank()
@@ -230,3 +238,16 @@ class Trainer:
             return None
         files = list_checkpoints(folder)
         return max(files, key=os.path.getmtime) if files else None
+
+
+def _record_live_parallel_context(config):
+    """The user started the context (init_context) before building the Trainer: the YAML's `parallel` section is not
+    what runs, so record the live mode (semi-auto runs as data parallel on CPU) for the parallel checks."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    mode = ms.get_auto_parallel_context('parallel_mode')
+    if mode in (None, 'stand_alone'):
+        return
+    config.parallel = config.parallel or MindFormerConfig()
+    config.parallel.parallel_mode = mode
+    config.parallel.full_batch = bool(ms.get_auto_parallel_context('full_batch'))
+    config.use_parallel = True

@@ -32,6 +32,11 @@ def main(run_mode='train', task='text_generation', model_type='gpt2', pet_method
                                       sink_mode=True, sink_size=2)
     trainer = Trainer(task=task, model=model_type, pet_method=pet_method, args=training_args,
                       train_dataset=train_dataset, eval_dataset=eval_dataset)
+    run_task(trainer, run_mode, checkpoint, predict_data)
+
+
+def run_task(trainer, run_mode, checkpoint, predict_data):
+    """train / finetune / evaluate / predict with the Trainer, from `checkpoint` or the model's own weights."""
     weights = checkpoint if checkpoint else False
     if run_mode == 'train':
         trainer.train(train_checkpoint=weights)
@@ -43,8 +48,8 @@ def main(run_mode='train', task='text_generation', model_type='gpt2', pet_method
         print(trainer.predict(predict_checkpoint=checkpoint, input_data=predict_data))
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+def parse_args(argv=None, parser=None):
+    parser = parser or argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--run_mode', default='train', required=True, choices=RUN_MODES, help='set run mode for model.')
     parser.add_argument('--task', default='text_generation', required=True, help='set task type.')
     parser.add_argument('--model_type', default='gpt2', required=True, help='set model type (a model name or a YAML).')

@@ -193,6 +193,11 @@ def test_each_rank_writes_tensorboard_events_holding_its_logged_losses_and_norms
             assert losses[step] == pytest.approx(loss, abs=5e-4)
             assert np.float32(norms[step]) == np.float32(norm)
         assert [event.step for event in events.Scalars('loss_vs_samples')] == [4 * step for step in range(1, 9)]
+        # achieved TFLOPS: in the progress line to 3 significant digits, in TensorBoard in full
+        logged = [float(value) for value in re.findall(r'samples/s/p  [0-9:]+, ([0-9.e+-]+) TFLOPS \(', info)]
+        written = [event.value for event in events.Scalars('model-flops-throughput-per-npu')]
+        assert len(logged) == len(written) == 8 and all(value > 0 for value in written)
+        assert written == pytest.approx(logged, rel=5e-3)
 
 
 # Measured on a 2-core AMD EPYC (AVX2), 2026-12-01: max |weight diff| 2-worker vs one process after 8 SGD

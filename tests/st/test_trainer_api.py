@@ -138,3 +138,12 @@ def test_init_context_and_config_classes():
 
 def test_run_check_runs_forward_and_backward():
     assert mindformers.run_check() is True
+
+
+def test_a_yaml_given_as_model_is_the_base_and_training_arguments_override_it(in_tmp):
+    tiny = os.path.join(ROOT, 'configs', 'gpt2', 'run_gpt2_tiny.yaml')
+    trainer = Trainer(task='text_generation', model=tiny,
+                      args=TrainingArguments(num_train_epochs=3, batch_size=2, learning_rate=0.001))
+    assert trainer.config.model.model_config.hidden_size == 64             # the YAML's, not run_gpt2.yaml's 768
+    assert (trainer.config.runner_config.epochs, trainer.config.runner_config.batch_size) == (3, 2)
+    assert trainer.config.trainer.model_name == MindFormerConfig(tiny).trainer.model_name

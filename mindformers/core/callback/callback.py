@@ -8,6 +8,7 @@ from mindspore.train.callback import Callback
 
 from mindformers.tools.checkpoint import remove_interrupted_saves, save_checkpoint_atomic, write_text_atomic
 from mindformers.tools.errors import ConfigError
+from mindformers.tools.flops import measured_matmul_peak
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 from mindformers.tools.utils import get_output_root_path, get_real_rank, get_real_group_size
@@ -45,7 +46,8 @@ class MFLossMonitor(Callback):
 
     def __init__(self, learning_rate=None, per_print_times=1, micro_batch_num=1, micro_batch_interleave_num=1,
                  origin_epochs=None, dataset_size=None, initial_epoch=0, initial_step=0, global_batch_size=0,
-                 gradient_accumulation_steps=1, device_num=None, skip_nan_step=False, **kwargs):
+                 gradient_accumulation_steps=1, device_num=None, skip_nan_step=False, model_flops_per_sample=None,
+                 **kwargs):
         super().__init__()
         if not isinstance(per_print_times, int) or per_print_times < 1:
             raise ConfigError(f"MFLossMonitor.per_print_times must be a positive integer, got {per_print_times!r}")
@@ -53,6 +55,8 @@ class MFLossMonitor(Callback):
             raise ConfigError(f"skip_nan_step must be True or False, got {skip_nan_step!r}")
         self.skip_nan_step = skip_nan_step
         self.skipped_steps = []
+        self.model_flops_per_sample = model_flops_per_sample
+        self.matmul_peak = None
         self.per_print_times = per_print_times
         self.learning_rate = learning_rate
         self.origin_epochs = origin_epochs
@@ -64,6 +68,12 @@ class MFLossMonitor(Callback):
         self.epoch_losses = []
         self.step_start = None
         self.step_times = []
+
+    def on_train_begin(self, run_context):
+        if self.model_flops_per_sample:
+            self.matmul_peak = measured_matmul_peak()
+            logger.info("model FLOPs per training sample: %.4g; this machine's fp32 matmul peak (MindSpore MatMul "
+                        "1024^3, measured once): %.3g TFLOPS", self.model_flops_per_sample, self.matmul_peak)
 
     def on_train_epoch_begin(self, run_context):
         self.epoch_losses = []
@@ -114,12 +124,17 @@ class MFLossMonitor(Callback):
         filled = int(percent / 2)
         throughput = self.global_batch_size / self.device_num / mean_step if mean_step > 0 else 0.0
         remaining = (total_steps - cb_params.cur_step_num) * mean_step
-        logger.info("  %4.1f%% |%s%s| %.5f samples/s/p  %s }", percent, '█' * filled, ' ' * (50 - filled),
-                    throughput, _format_eta(remaining))
+        tflops = self.model_flops_per_sample * throughput / 1e12 if self.model_flops_per_sample else None
+        achieved = ''
+        if tflops is not None and self.matmul_peak:
+            achieved = f", {tflops:.3g} TFLOPS ({100 * tflops / self.matmul_peak:.3g}% of the fp32 matmul peak)"
+        logger.info("  %4.1f%% |%s%s| %.5f samples/s/p  %s%s }", percent, '█' * filled, ' ' * (50 - filled),
+                    throughput, _format_eta(remaining), achieved)
         self._write_tensorboard(cb_params.cur_step_num, loss, loss_scale, learning_rate, global_norm, step_seconds,
-                                throughput)
+                                throughput, tflops)
 
-    def _write_tensorboard(self, step, loss, loss_scale, learning_rate, global_norm, step_seconds, throughput):
+    def _write_tensorboard(self, step, loss, loss_scale, learning_rate, global_norm, step_seconds, throughput,
+                           tflops):
         """Upstream's scalars: each at the global step and, for most, also `<tag> vs samples`."""
         if get_tensorboard_writer() is None:
             return
@@ -135,6 +150,10 @@ class MFLossMonitor(Callback):
         add_scalars(values, step, samples)
         if settings['log_timers_to_tensorboard']:
             add_scalars({'B-samples-per-day': throughput * self.device_num * 86400 / 1e9}, step)
+        if tflops is not None:
+            add_scalars({'model-flops-throughput-per-npu': tflops}, step)      # upstream's tag, in TFLOPS
+            if self.matmul_peak:
+                add_scalars({'model-flops-share-of-matmul-peak': tflops / self.matmul_peak}, step)
 
     def on_train_end(self, run_context):
         if self.skipped_steps:

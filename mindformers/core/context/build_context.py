@@ -43,11 +43,28 @@ def _resolve_device_target(target):
     return target
 
 
-def _check_parallel_mode(parallel_mode, device_target):
-    if parallel_mode in ('semi_auto_parallel', 'auto_parallel') and device_target == 'CPU':
-        raise ConfigError(f"parallel.parallel_mode {parallel_mode} cannot run on CPU (MindSpore supports only "
-                          f"data_parallel there); set parallel.parallel_mode: 0 (data_parallel) and "
-                          f"parallel_config.model_parallel/pipeline_stage to 1")
+# what semi-auto parallel settings mean for data parallel: nothing (sharding, pipelines, strategy files)
+_SEMI_AUTO_ONLY_KEYS = ('full_batch', 'dataset_strategy', 'pipeline_stages', 'strategy_ckpt_load_file',
+                        'strategy_ckpt_save_file', 'strategy_ckpt_config', 'search_mode', 'enable_parallel_optimizer',
+                        'parallel_optimizer_config', 'enable_alltoall')
+
+
+def _check_parallel_mode(parallel_mode, device_target, parallel):
+    """-> (the mode to run, a note for the log or None). On CPU semi_auto_parallel runs as data_parallel (MindSpore cannot compile it there, and
+    with model_parallel = pipeline_stage = 1, which the parallel check enforces on CPU, it is data parallel)."""
+    if device_target != 'CPU' or parallel_mode not in ('semi_auto_parallel', 'auto_parallel'):
+        return parallel_mode, None
+    if parallel_mode == 'auto_parallel':
+        raise ConfigError("parallel.parallel_mode auto_parallel cannot run on CPU (MindSpore supports only "
+                          "data_parallel there); set parallel.parallel_mode: 0 (data_parallel) and "
+                          "parallel_config.model_parallel/pipeline_stage to 1")
+    dropped = sorted(key for key in _SEMI_AUTO_ONLY_KEYS if parallel.pop(key, None) is not None)
+    # semi-auto's loss is the mean over the global batch: data parallel averages the ranks' gradients to match
+    parallel['gradients_mean'] = True
+    return 'data_parallel', ("parallel_mode semi_auto_parallel runs as data_parallel on CPU (MindSpore cannot compile "
+                             "semi-auto parallel there; with model_parallel = pipeline_stage = 1 it is data parallel): "
+                             "each rank reads its shard of every global batch and the gradients are averaged over the "
+                             "ranks" + (f"; ignored: {', '.join(dropped)}" if dropped else ""))
 
 
 _STATE = {'built': False}
@@ -95,7 +112,7 @@ def init_context(use_parallel=False, context_config=None, parallel_config=None):
         raise ConfigError("parallel.parallel_mode must be 0/1/2/3 or a MindSpore parallel mode name")
     if not use_parallel:
         return 0, 1
-    _check_parallel_mode(parallel_mode, device_target)
+    parallel_mode, note = _check_parallel_mode(parallel_mode, device_target, parallel)
     from mindspore.communication import init, get_rank, get_group_size  # pylint: disable=import-outside-toplevel
     try:
         init()
@@ -112,6 +129,8 @@ def init_context(use_parallel=False, context_config=None, parallel_config=None):
     logger.reset_file_handlers()
     # the launcher maps a dead worker's pid back to its rank with this line
     logger.info("rank %d of %d started, pid %d", rank_id, device_num, os.getpid())
+    if note:
+        logger.info(note)
     return rank_id, device_num
 
 

@@ -424,3 +424,23 @@ def test_profile_monitor_stops_at_the_stop_step_analyses_at_the_end_and_on_an_er
     failing.on_train_begin(context)
     failing.__exit__(RuntimeError, RuntimeError('step failed'), None)
     assert [c for c in calls if isinstance(c, str)] == ['stop', 'analyse']
+
+
+def test_loss_monitor_reports_achieved_tflops_and_the_share_of_the_measured_peak(log_lines, monkeypatch):
+    monkeypatch.setattr(callback_module, 'time', FakeClock(tick=0.25))        # 0.25 s a step
+    monkeypatch.setattr(callback_module, 'measured_matmul_peak', lambda: 0.5)  # TFLOPS
+    context = make_run_context(batch_num=4, epoch_num=1)
+    monitor = MFLossMonitor(global_batch_size=8, device_num=2, model_flops_per_sample=2e10)
+    monitor.on_train_begin(context)
+    run_step(monitor, context, 1, loss=3.0)
+    # 8 samples / 2 devices / 0.25 s = 16 samples/s/p; x 2e10 FLOPs = 0.32 TFLOPS = 64 % of 0.5
+    assert "16.00000 samples/s/p  0:00:00, 0.32 TFLOPS (64% of the fp32 matmul peak) }" in log_lines()[-1]
+    assert "this machine's fp32 matmul peak (MindSpore MatMul 1024^3, measured once): 0.5 TFLOPS" in \
+        " ".join(log_lines())
+
+
+def test_measured_matmul_peak_is_measured_once_per_process():
+    from mindformers.tools import flops  # pylint: disable=import-outside-toplevel
+    first = flops.measured_matmul_peak(size=256)
+    assert 1e-4 < first < 100                       # TFLOPS of a CPU
+    assert flops.measured_matmul_peak(size=256) is first

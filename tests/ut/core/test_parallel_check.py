@@ -28,3 +28,18 @@ def test_stand_alone_model_parallel_is_an_annotation_with_a_warning(caplog, monk
 def test_what_cpu_cannot_run_is_one_config_error(use_parallel, parallel_config, message):
     with pytest.raises(ConfigError, match=message):
         check_parallel_config(_config(use_parallel, **parallel_config), 1, 'CPU')
+
+
+def test_semi_auto_parallel_on_cpu_runs_as_data_parallel_averaging_gradients_and_dropping_its_own_keys():
+    from mindformers.core.context.build_context import _check_parallel_mode  # pylint: disable=import-outside-toplevel
+    parallel = {'gradients_mean': False, 'full_batch': True, 'enable_parallel_optimizer': False,
+                'strategy_ckpt_save_file': './ckpt_strategy.ckpt'}
+    mode, note = _check_parallel_mode('semi_auto_parallel', 'CPU', parallel)
+    # semi-auto's loss is the global batch's mean: the ranks' gradients must be averaged, not summed
+    assert (mode, parallel) == ('data_parallel', {'gradients_mean': True})
+    assert note.endswith('ignored: enable_parallel_optimizer, full_batch, strategy_ckpt_save_file')
+    ascend = {'full_batch': True}
+    assert _check_parallel_mode('semi_auto_parallel', 'Ascend', ascend) == ('semi_auto_parallel', None)
+    assert ascend == {'full_batch': True}
+    with pytest.raises(ConfigError, match='auto_parallel cannot run on CPU'):
+        _check_parallel_mode('auto_parallel', 'CPU', {})

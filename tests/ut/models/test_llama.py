@@ -251,3 +251,15 @@ def test_generate_rejects_bad_settings_with_config_error(model, kwargs, match):
 def test_generate_rejects_prompt_longer_than_seq_length(model):
     with pytest.raises(ConfigError, match='seq_length'):
         model.generate([list(range(3, 3 + SEQ + 1))], max_length=SEQ + 4, do_sample=False)
+
+
+@pytest.mark.parametrize('tied', [False, True])
+def test_training_flops_per_sample_counts_each_matmul_by_hand(tied):
+    """hidden 32, 4 heads of 8, 2 KV heads (k/v: 32 -> 16), FFN 96 (gate, up, down), head 32 -> 64, seq 16."""
+    model = build(intermediate_size=96, tie_word_embeddings=tied)
+    hidden, kv, ffn, layers = 32, 16, 96, 2
+    per_layer = hidden * hidden * 2 + hidden * kv * 2 + hidden * ffn * 3     # q, o; k, v; w1, w2, w3
+    weights = layers * per_layer + hidden * VOCAB                            # + the head (tied or not)
+    forward_and_backward = 3 * 2 * weights * SEQ                             # 2 FLOPs a weight, 3 passes
+    attention = 3 * layers * (2 * SEQ * SEQ * hidden) * 2                    # q.k and p.v, 3 passes
+    assert model.training_flops_per_sample() == forward_and_backward + attention
