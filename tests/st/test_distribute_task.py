@@ -42,8 +42,8 @@ def fixture_work(tmp_path_factory):
 
 
 def order(*extra):
-    return ' '.join([SCRIPT, '--task', 'text_generation', '--model_type', 'gpt2_tiny_32.yaml', '--train_dataset', './train',
-                     '--run_mode', 'train', '--device_target', 'CPU'] + list(extra))
+    return ' '.join([SCRIPT, '--task', 'text_generation', '--model_type', 'gpt2_tiny_32.yaml', '--train_dataset',
+                     './train', '--run_mode', 'train', '--device_target', 'CPU'] + list(extra))
 
 
 def test_semi_auto_example_trains_as_data_parallel_on_two_cpu_workers(work):
