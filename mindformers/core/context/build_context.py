@@ -51,7 +51,8 @@ _SEMI_AUTO_ONLY_KEYS = ('full_batch', 'dataset_strategy', 'pipeline_stages', 'st
 
 def _check_parallel_mode(parallel_mode, device_target, parallel):
     """-> (the mode to run, a note for the log or None). On CPU semi_auto_parallel runs as data_parallel
-    (MindSpore cannot compile it there, and with model_parallel = pipeline_stage = 1, which the parallel check enforces on CPU, it is data parallel)."""
+    (MindSpore cannot compile it there, and with model_parallel = pipeline_stage = 1, which the parallel check
+    enforces on CPU, it is data parallel)."""
     if device_target != 'CPU' or parallel_mode not in ('semi_auto_parallel', 'auto_parallel'):
         return parallel_mode, None
     if parallel_mode == 'auto_parallel':
