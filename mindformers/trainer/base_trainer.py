@@ -11,6 +11,7 @@ from mindformers.core.callback import build_callback, EvalCallBack, ProfileMonit
 from mindformers.core.context.parallel_check import check_parallel_config
 from mindformers.core.lr import build_lr
 from mindformers.core.metric import build_metric
+from mindformers.core.metric.distributed import evaluate_metrics
 from mindformers.core.metric.text_generation_metrics import GENERATION_METRICS
 from mindformers.generation.text_generator import strip_trailing_pad
 from mindformers.core.optim import build_optim
@@ -373,7 +374,7 @@ class BaseTrainer:
                 outputs = network(*batch)
                 for metric in metrics.values():
                     metric.update(*outputs)
-        results = {name: metric.eval() for name, metric in metrics.items()}
+        results = evaluate_metrics(metrics, get_real_group_size())   # one result from every rank's shard
         return results[next(iter(results))] if len(results) == 1 else results
 
     def _evaluate_with(self, config, network, dataset, metrics):  # pylint: disable=unused-argument
@@ -407,7 +408,7 @@ class BaseTrainer:
             for metric in metrics.values():
                 metric.update(predictions, references)
             logger.info("evaluated batch %d (%d prompts)", step + 1, len(prompts))
-        results = {name: metric.eval() for name, metric in metrics.items()}
+        results = evaluate_metrics(metrics, get_real_group_size())   # one result from every rank's shard
         return results[next(iter(results))] if len(results) == 1 else results
 
     def evaluate_process(self, config, network=None, dataset=None, metric_name=None, **kwargs):

@@ -1,4 +1,5 @@
 """scripts/msrun_launcher.sh: argument forms, and data-parallel training on 2 CPU workers that matches one process."""
+import ast
 import os
 import re
 import socket
@@ -198,6 +199,34 @@ def test_each_rank_writes_tensorboard_events_holding_its_logged_losses_and_norms
         written = [event.value for event in events.Scalars('model-flops-throughput-per-npu')]
         assert len(logged) == len(written) == 8 and all(value > 0 for value in written)
         assert written == pytest.approx(logged, rel=5e-3)
+
+
+def _perplexity(log):
+    match = re.search(r"PerplexityMetric = (\{.*\})", log)
+    assert match, log[-2000:]
+    return ast.literal_eval(match.group(1))
+
+
+def test_eval_on_two_workers_logs_one_result_from_both_shards_equal_to_one_process(two_worker_run, tmp_path):
+    """Each rank evaluates its half of the records; the ranks combine their metric state, so both log the
+    perplexity of all 32 records, that of one process evaluating them (every batch is full, so the mean of batch
+    means is the token mean whatever the batching)."""
+    work, config, data, result = two_worker_run
+    assert result.returncode == 0, result.stdout[-3000:]
+    checkpoint = work / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt'
+    evaluated = launch([f"{RUN} --config {config} --use_parallel True --run_mode eval --eval_dataset_dir {data} "
+                        f"--load_checkpoint {checkpoint} --output_dir output_eval", 2, free_port(),
+                        'output_eval/msrun_log', 'True', 120], work)
+    assert evaluated.returncode == 0, evaluated.stdout[-3000:]
+    logs = [(work / 'output_eval' / 'msrun_log' / f'worker_{rank}.log').read_text() for rank in (0, 1)]
+    ranks = [_perplexity(log) for log in logs]
+    assert 'dataset: 16 records on this rank' in logs[0]
+    alone = run_cli(['--config', config, '--run_mode', 'eval', '--eval_dataset_dir', data, '--load_checkpoint',
+                     checkpoint, '--output_dir', str(tmp_path / 'alone')], tmp_path)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    single = _perplexity(alone.stdout + alone.stderr)
+    assert ranks[0] == ranks[1]
+    assert ranks[0]['loss'] == pytest.approx(single['loss'], rel=1e-6)   # a shard alone is off by ~1e-2
 
 
 # Measured on a 2-core AMD EPYC (AVX2), 2026-12-01: max |weight diff| 2-worker vs one process after 8 SGD

@@ -42,6 +42,8 @@ class PerplexityMetric(Metric):
     upstream does: {'loss': mean_loss, 'PPL': exp(mean_loss)}.
     """
 
+    _accumulators = ('total_loss', 'num_batches')   # combined across data-parallel ranks
+
     def __init__(self, pipeline_parallel=False):
         super().__init__()
         self.pipeline_parallel = pipeline_parallel
@@ -76,6 +78,7 @@ class PromptAccMetric(Metric):
     is its mean next-token cross entropy over the positions its mask marks (logits[t] predicts tokens[t + 1] where
     mask[t + 1] is set); the prediction is the candidate with the lowest loss (perplexity), as upstream.
     eval() -> {'Acc': correct / examples}."""
+    _accumulators = ('num_data', 'total_acc_num')
 
     def __init__(self):
         super().__init__()
@@ -128,6 +131,7 @@ class MLMPerplexityMetric(Metric):
     token, weighted by masked_lm_weights (default: labels >= 0) over the whole eval set;
     eval() -> {'loss', 'PPL': exp(loss)} plus {'NSP Acc'} when next-sentence labels were given.
     """
+    _accumulators = ('total_nll', 'total_weight', 'nsp_correct', 'nsp_total')
 
     def __init__(self):
         super().__init__()

@@ -48,6 +48,8 @@ class SQuADMetric(Metric):
     own case; the comparison is case-free as SQuAD's (`do_lower_case` is upstream's key and changes nothing).
     """
 
+    _accumulators = ('results',)   # combined across data-parallel ranks
+
     def __init__(self, dataset_dir=None, n_best_size=20, max_answer_len=30, do_lower_case=True,
                  temp_file_dir='./squad_temp'):
         super().__init__()

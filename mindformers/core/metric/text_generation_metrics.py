@@ -43,6 +43,8 @@ class ADGENMetric(Metric):
 
     KEYS = ('rouge-1', 'rouge-2', 'rouge-l', 'bleu-4')
 
+    _accumulators = ('score_dict',)   # combined across data-parallel ranks
+
     def __init__(self):
         super().__init__()
         self.clear()
@@ -123,6 +125,8 @@ class EmF1Metric(Metric):
     """update(predictions, labels) with lists of strings; eval() -> {'F1', 'Em'} in percent. A prediction is cut
     at its first newline; Em compares without punctuation; F1 is the harmonic mean of precision and recall of
     the longest common run of segments (upstream's definition)."""
+
+    _accumulators = ('predictions', 'labels')
 
     def __init__(self):
         super().__init__()

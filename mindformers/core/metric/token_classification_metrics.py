@@ -52,6 +52,8 @@ class EntityScore(Metric):
     present in the gold data, as upstream.
     """
 
+    _accumulators = ('gold', 'found', 'right')   # combined across data-parallel ranks
+
     def __init__(self, id2label=None):
         super().__init__()
         self.id2label = list(id2label) if id2label is not None else list(cluener_labels)

@@ -30,6 +30,10 @@ class BleuMetric(Metric):
     than the references (r). eval() -> {'bleu': percent, 'precisions': [percent per order], 'brevity_penalty',
     'count'}; an order with no matching n-gram gives BLEU 0, as the unsmoothed definition does."""
 
+    # combined across data-parallel ranks; the n-gram counts position by position
+    _accumulators = ('matches', 'possible', 'prediction_length', 'reference_length', 'count')
+    _elementwise = ('matches', 'possible')
+
     def __init__(self, max_order=4, lowercase=False):
         super().__init__()
         self.max_order = int(max_order)

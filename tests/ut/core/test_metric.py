@@ -139,3 +139,48 @@ def test_mlm_perplexity_weights_tokens_over_the_whole_set_and_scores_next_senten
     metric.clear()
     with pytest.raises(RuntimeError, match='no masked token was evaluated'):
         metric.eval()
+
+
+# ------------------------------------------------- one result from data-parallel ranks' shards
+
+
+def _split_between_two_ranks(make, updates):
+    """Rank r updates on every other input (as MindRecord sharding reads); -> (merged rank 0, one process)."""
+    from mindformers.core.metric.distributed import merge_metric_states, metric_accumulators  # noqa  pylint: disable=C0415
+    ranks, alone = [make(), make()], make()
+    for index, inputs in enumerate(updates):
+        ranks[index % 2].update(*inputs)
+        alone.update(*inputs)
+    states = [{name: getattr(metric, name) for name in metric_accumulators(metric)} for metric in ranks]
+    merge_metric_states(ranks[0], states)
+    return ranks[0].eval(), alone.eval()
+
+
+def test_ranks_states_combine_into_the_result_of_one_process_for_every_kind_of_state():
+    from mindspore.train import Accuracy  # pylint: disable=import-outside-toplevel
+    from mindformers.core.metric import BleuMetric, EmF1Metric  # pylint: disable=import-outside-toplevel
+    batches = [tuple(Tensor(x) for x in make_batch(seed)) for seed in range(4)]
+    merged, alone = _split_between_two_ranks(PerplexityMetric, batches)                      # sums
+    assert merged['loss'] == pytest.approx(alone['loss'], rel=1e-12)
+    pairs = [(['the cat sat on the mat'], ['the cat sat on a mat']), (['a b c d e'], ['a b c d f']),
+             (['one two three four'], ['one two three four']), (['x y z w v'], ['x y q w v'])]
+    merged, alone = _split_between_two_ranks(BleuMetric, pairs)                              # n-gram columns
+    assert merged == pytest.approx(alone, rel=1e-12)
+    merged, alone = _split_between_two_ranks(EmF1Metric, pairs)                              # lists
+    assert merged == pytest.approx(alone, rel=1e-12)
+    rng = np.random.default_rng(0)
+    scores = [(rng.standard_normal((4, 3)).astype(np.float32), rng.integers(0, 3, 4)) for _ in range(5)]
+    merged, alone = _split_between_two_ranks(lambda: Accuracy('classification'), scores)    # MindSpore's own
+    assert merged == alone and 0 < alone < 1
+
+
+def test_a_metric_that_names_no_state_cannot_be_combined_across_ranks():
+    from mindformers.core.metric.distributed import evaluate_metrics  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.errors import ConfigError  # pylint: disable=import-outside-toplevel
+
+    class Custom:  # pylint: disable=too-few-public-methods
+        def eval(self):
+            return 1.0
+    assert evaluate_metrics({'c': Custom()}, 1) == {'c': 1.0}
+    with pytest.raises(ConfigError, match='metric Custom does not say which of its state to combine across ranks'):
+        evaluate_metrics({'c': Custom()}, 2)
