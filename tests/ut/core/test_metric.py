@@ -146,7 +146,8 @@ def test_mlm_perplexity_weights_tokens_over_the_whole_set_and_scores_next_senten
 
 def _split_between_two_ranks(make, updates):
     """Rank r updates on every other input (as MindRecord sharding reads); -> (merged rank 0, one process)."""
-    from mindformers.core.metric.distributed import merge_metric_states, metric_accumulators  # noqa  pylint: disable=C0415
+    from mindformers.core.metric import distributed  # pylint: disable=import-outside-toplevel
+    merge_metric_states, metric_accumulators = distributed.merge_metric_states, distributed.metric_accumulators
     ranks, alone = [make(), make()], make()
     for index, inputs in enumerate(updates):
         ranks[index % 2].update(*inputs)
