@@ -255,7 +255,11 @@ class BaseTrainer:
             metrics = self._metrics(config)
             callback_list.append(EvalCallBack(partial(self._evaluate_in_training, config, network, eval_ds, metrics),
                                               step_interval=config.eval_step_interval or 100,
-                                              epoch_interval=config.eval_epoch_interval or -1))
+                                              epoch_interval=config.eval_epoch_interval or -1,
+                                              save_best_metric=config.save_best_metric,
+                                              greater_is_better=config.greater_is_better,
+                                              early_stop_patience=config.early_stop_patience,
+                                              metric_type=next(iter(metrics))))
         if get_real_rank() % 8 == 0:
             logger.info("run config:\n%s", ordered_yaml_dump(_printable(config)))
         if set_tensorboard_writer(config, get_real_rank()) is not None:

@@ -47,6 +47,9 @@ class TrainingArguments:
     do_eval: bool = None
     eval_step_interval: int = None
     eval_epoch_interval: int = None
+    evaluation_strategy: str = None
+    eval_steps: int = None
+    eval_epochs: int = None
     dataloader_drop_last: bool = None
     shuffle: bool = None
 
@@ -54,8 +57,12 @@ class TrainingArguments:
         if self.save_strategy not in (None, 'no', 'steps', 'seconds'):
             raise ConfigError(f"TrainingArguments.save_strategy must be 'no', 'steps' or 'seconds', got "
                               f"{self.save_strategy!r}")
+        if self.evaluation_strategy not in (None, 'no', 'steps', 'epoch'):
+            raise ConfigError(f"TrainingArguments.evaluation_strategy must be 'no', 'steps' or 'epoch', got "
+                              f"{self.evaluation_strategy!r}")
         for name in ('batch_size', 'per_device_train_batch_size', 'per_device_eval_batch_size',
-                     'gradient_accumulation_steps', 'save_steps', 'save_total_limit', 'logging_steps'):
+                     'gradient_accumulation_steps', 'save_steps', 'save_total_limit', 'logging_steps', 'eval_steps',
+                     'eval_epochs'):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"TrainingArguments.{name} must be a positive integer, got {value!r}")
@@ -83,6 +90,15 @@ class TrainingArguments:
         put('do_eval', self.do_eval)
         put('eval_step_interval', self.eval_step_interval)
         put('eval_epoch_interval', self.eval_epoch_interval)
+        put('eval_step_interval', self.eval_steps)
+        put('eval_epoch_interval', self.eval_epochs)
+        if self.evaluation_strategy == 'no':
+            options['do_eval'] = False
+        elif self.evaluation_strategy == 'steps':     # every eval_steps steps (default 100), never per epoch
+            options.update({'do_eval': True, 'eval_epoch_interval': -1})
+            put('eval_step_interval', self.eval_steps)
+        elif self.evaluation_strategy == 'epoch':     # every eval_epochs epochs (default 1), never per step
+            options.update({'do_eval': True, 'eval_step_interval': -1, 'eval_epoch_interval': self.eval_epochs or 1})
         put('context.mode', self.mode)
         if self.use_cpu:
             options['context.device_target'] = 'CPU'

@@ -4,18 +4,15 @@ runs as data parallel (each rank its shard, one log line says so), the loss fall
 weights; model_parallel 2 stops with one line."""
 import os
 import re
-import shutil
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED, losses, run_script
+from conftest import ROOT, losses
 from test_distributed_msrun import free_port, launch, load_params
+from test_standalone_task import gpt2_user_folder
 
 SCRIPT = os.path.join(ROOT, 'scripts', 'examples', 'distribute_task.py')
-TOOL = os.path.join(ROOT, 'mindformers', 'tools', 'dataset_preprocess', 'gpt2', 'wikitext2_data_process.py')
-GPT2_VOCAB = os.path.join(SHARED, 'data', 'tokenizers', 'gpt2')
-AUSTEN = os.path.join(SHARED, 'data', 'text', 'austen', 'persuasion.txt')
 TINY = os.path.join(ROOT, 'configs', 'gpt2', 'run_gpt2_tiny.yaml')
 
 
@@ -24,20 +21,11 @@ def fixture_work(tmp_path_factory):
     """The GPT-2 vocabulary in checkpoint_download/gpt2/, the tiny GPT-2 YAML at seq_length 32 (a quarter of the
     compute) and ./train from the wikitext2 tool: 434 rows of 33 tokens, so each of 2 ranks has the >= 100 steps
     the example's warmup_steps=100 needs."""
-    if not os.path.isdir(GPT2_VOCAB) or not os.path.isfile(AUSTEN):
-        pytest.skip("needs ../shared/data (GPT-2 vocabulary and the Austen texts)")
-    work = tmp_path_factory.mktemp('distribute')
-    shutil.copytree(GPT2_VOCAB, work / 'checkpoint_download' / 'gpt2')
+    work = gpt2_user_folder(tmp_path_factory.mktemp('distribute'), {'train': (0, 1150)}, 33)
     with open(TINY, encoding='utf-8') as stream:
         text = stream.read()
     assert text.count('seq_length: 128') == 1
     (work / 'gpt2_tiny_32.yaml').write_text(text.replace('seq_length: 128', 'seq_length: 32'), encoding='utf-8')
-    with open(AUSTEN, encoding='utf-8') as stream:
-        (work / 'train.txt').write_text(''.join(stream.readlines()[:1150]), encoding='utf-8')
-    (work / 'train').mkdir()
-    result = run_script(TOOL, ['--input_file', 'train.txt', '--output_file', 'train/wiki.mindrecord',
-                               '--max_length', 33], work)
-    assert result.returncode == 0, result.stderr[-2000:]
     return work
 
 

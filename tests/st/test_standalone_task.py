@@ -19,24 +19,27 @@ AUSTEN = os.path.join(SHARED, 'data', 'text', 'austen', 'persuasion.txt')
 LR_RE = re.compile(r'step:\[\s*(\d+)/\s*\d+\], loss:\[[^]]*\], per_step_time: \d+ms, lr: ([0-9.e+-]+)')
 
 
-@pytest.fixture(name='work', scope='module')
-def fixture_work(tmp_path_factory):
-    """A user's folder: the GPT-2 vocabulary in checkpoint_download/gpt2/, ./train and ./eval MindRecords from
-    the wikitext2 tool (Persuasion; 129-token rows for the tiny GPT-2's seq_length 128)."""
+def gpt2_user_folder(work, splits, max_length):
+    """A user's folder: the GPT-2 vocabulary in checkpoint_download/gpt2/ and, for each {name: (first, last)} line
+    range of Persuasion, ./<name>/wiki.mindrecord from the wikitext2 tool (rows of max_length tokens)."""
     if not os.path.isdir(GPT2_VOCAB) or not os.path.isfile(AUSTEN):
         pytest.skip("needs ../shared/data (GPT-2 vocabulary and the Austen texts)")
-    work = tmp_path_factory.mktemp('standalone')
     shutil.copytree(GPT2_VOCAB, work / 'checkpoint_download' / 'gpt2')
     with open(AUSTEN, encoding='utf-8') as stream:
         lines = stream.readlines()
-    (work / 'train.txt').write_text(''.join(lines[:2100]), encoding='utf-8')
-    (work / 'eval.txt').write_text(''.join(lines[4000:4200]), encoding='utf-8')
-    for name in ('train', 'eval'):
+    for name, (first, last) in splits.items():
+        (work / f'{name}.txt').write_text(''.join(lines[first:last]), encoding='utf-8')
         (work / name).mkdir()
         result = run_script(TOOL, ['--input_file', f'{name}.txt', '--output_file', f'{name}/wiki.mindrecord',
-                                   '--max_length', 129], work)
+                                   '--max_length', max_length], work)
         assert result.returncode == 0, result.stderr[-2000:]
     return work
+
+
+@pytest.fixture(name='work', scope='module')
+def fixture_work(tmp_path_factory):
+    """./train and ./eval of 129-token rows, for the tiny GPT-2's seq_length 128."""
+    return gpt2_user_folder(tmp_path_factory.mktemp('standalone'), {'train': (0, 2100), 'eval': (4000, 4200)}, 129)
 
 
 def standalone(work, *args):

@@ -147,3 +147,75 @@ def test_a_yaml_given_as_model_is_the_base_and_training_arguments_override_it(in
     assert trainer.config.model.model_config.hidden_size == 64             # the YAML's, not run_gpt2.yaml's 768
     assert (trainer.config.runner_config.epochs, trainer.config.runner_config.batch_size) == (3, 2)
     assert trainer.config.trainer.model_name == MindFormerConfig(tiny).trainer.model_name
+
+
+class _EpochWeights(ms.train.callback.Callback):
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.weights = model, []
+
+    def on_train_epoch_end(self, run_context):
+        self.weights.append(self.model.model.tok_embeddings.embedding_weight.asnumpy().copy())
+
+
+def _eval_each_epoch(epochs, **best):
+    """evaluation_strategy='epoch' over 8 counting rows; -> (trainer, logged eval losses, weights after each epoch)."""
+    args = TrainingArguments(num_train_epochs=epochs, batch_size=4, learning_rate=2e-2, warmup_steps=1,
+                             evaluation_strategy='epoch', save_strategy='no')
+    model = _tiny_model()
+    trainer = Trainer(task='text_generation', model=model, args=args,
+                      train_dataset=_generator_dataset(counting_rows(16, SEQ, VOCAB)),
+                      eval_dataset=_generator_dataset(counting_rows(8, SEQ, VOCAB, seed=1)))
+    trainer.config.update(best)
+    record = _EpochWeights(model)
+    trainer.callbacks.append(record)
+    with _captured_log() as lines:
+        trainer.train()
+    evals = [float(line.split("'loss': ", 1)[1].split(',')[0]) for line in lines() if 'Eval result: ' in line]
+    return trainer, evals, record.weights
+
+
+def _captured_log():
+    import contextlib  # pylint: disable=import-outside-toplevel
+    import io  # pylint: disable=import-outside-toplevel
+    import logging  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.logger import logger  # pylint: disable=import-outside-toplevel
+
+    @contextlib.contextmanager
+    def capture():
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        logger.addHandler(handler)
+        try:
+            yield lambda: stream.getvalue().splitlines()
+        finally:
+            logger.removeHandler(handler)
+    return capture()
+
+
+def test_the_best_evaluation_keeps_its_weights_and_early_stop_ends_training(in_tmp):
+    import json  # pylint: disable=import-outside-toplevel
+    # lower PPL is better by default: each epoch improves on counting rows, so the last epoch's weights are kept
+    _, evals, weights = _eval_each_epoch(3, save_best_metric='PPL')
+    assert len(evals) == len(weights) == 3 and evals[0] > evals[1] > evals[2]
+    folder = in_tmp / 'output' / 'checkpoint_best' / 'rank_0'
+    best = json.loads((folder / 'best.json').read_text())
+    assert (best['metric'], best['step'], best['epoch']) == ('PPL', 12, 3)
+    assert best['value'] == pytest.approx(np.exp(evals[2]), rel=1e-9)
+    saved = ms.load_checkpoint(str(folder / 'best_rank_0.ckpt'))
+    np.testing.assert_array_equal(saved['model.tok_embeddings.embedding_weight'].asnumpy(), weights[2])
+
+    # "higher is better" makes the first evaluation the best; patience 1 stops after the second, at epoch 2 of 5
+    _, evals, weights = _eval_each_epoch(5, save_best_metric='PPL', greater_is_better=True, early_stop_patience=1)
+    assert len(evals) == len(weights) == 2
+    best = json.loads((folder / 'best.json').read_text())
+    assert (best['step'], best['epoch']) == (4, 1)
+    saved = ms.load_checkpoint(str(folder / 'best_rank_0.ckpt'))
+    np.testing.assert_array_equal(saved['model.tok_embeddings.embedding_weight'].asnumpy(), weights[0])
+
+
+def test_a_best_metric_the_result_does_not_have_is_one_config_error(in_tmp):  # pylint: disable=unused-argument
+    with pytest.raises(ConfigError, match="save_best_metric 'Acc' is not in the eval result; it has: loss, PPL"):
+        _eval_each_epoch(1, save_best_metric='Acc')
+    with pytest.raises(ConfigError, match="early_stop_patience needs save_best_metric"):
+        _eval_each_epoch(1, early_stop_patience=2)

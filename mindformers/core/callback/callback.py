@@ -265,29 +265,84 @@ MindFormerRegister.register_cls(CheckpointMonitor, MindFormerModuleType.CALLBACK
 
 @MindFormerRegister.register(MindFormerModuleType.CALLBACK)
 class EvalCallBack(Callback):
-    """Runs `eval_func()` every `step_interval` steps and/or every `epoch_interval` epochs (-1 disables)."""
+    """Runs `eval_func()` every `step_interval` steps and/or every `epoch_interval` epochs (-1 disables).
 
-    def __init__(self, eval_func, step_interval=100, epoch_interval=-1):
+    Beyond upstream: with `save_best_metric` (a value of the result, e.g. 'PPL', 'Acc', or the metric's type for a
+    single-number result such as Accuracy's) the weights of the best evaluation so far are kept in
+    `<output>/checkpoint_best/rank_N/best_rank_N.ckpt` with `best.json` (metric, value, step); lower is better for
+    names holding 'loss' or 'ppl', higher otherwise, unless `greater_is_better` says. With `early_stop_patience` N,
+    training stops after N evaluations in a row that did not improve it.
+    """
+
+    def __init__(self, eval_func, step_interval=100, epoch_interval=-1, save_best_metric=None,
+                 greater_is_better=None, early_stop_patience=None, metric_type=None):
         super().__init__()
         self.eval_func = eval_func
         self.step_interval = step_interval
         self.epoch_interval = epoch_interval
+        if early_stop_patience is not None and not save_best_metric:
+            raise ConfigError("early_stop_patience needs save_best_metric: the value whose improvement it waits for")
+        if early_stop_patience is not None and (isinstance(early_stop_patience, bool) or
+                                                not isinstance(early_stop_patience, int) or early_stop_patience < 1):
+            raise ConfigError(f"early_stop_patience must be a positive integer, got {early_stop_patience!r}")
+        self.save_best_metric = save_best_metric
+        if greater_is_better is None and save_best_metric:
+            greater_is_better = not any(word in str(save_best_metric).lower() for word in ('loss', 'ppl'))
+        self.greater_is_better = greater_is_better
+        self.early_stop_patience = early_stop_patience
+        self.metric_type = metric_type
+        self.best = None
+        self.evals_without_improvement = 0
 
-    def _run(self, step):
+    def _run(self, run_context):
+        cb_params = run_context.original_args()
         start = time.time()
         result = self.eval_func()
         logger.info("Eval result: %s, eval time is %.3f s.", result, time.time() - start)
-        add_scalars(_eval_scalars(result), step)   # when the run writes TensorBoard files
+        add_scalars(_eval_scalars(result), cb_params.cur_step_num)   # when the run writes TensorBoard files
+        if self.save_best_metric:
+            self._keep_best(run_context, self._value(result))
+
+    def _value(self, result):
+        values = {key.split('/', 1)[1]: value for key, value in _eval_scalars(result).items() if '/' in key}
+        if not isinstance(result, dict) and self.metric_type:
+            values = {self.metric_type: float(_scalar(result))}
+        if self.save_best_metric not in values:
+            raise ConfigError(f"save_best_metric '{self.save_best_metric}' is not in the eval result; it has: "
+                              f"{', '.join(values) or 'no numbers'}")
+        return values[self.save_best_metric]
+
+    def _keep_best(self, run_context, value):
+        cb_params = run_context.original_args()
+        better = self.best is None or (value > self.best if self.greater_is_better else value < self.best)
+        if better:
+            self.best, self.evals_without_improvement = value, 0
+            rank = get_real_rank()
+            directory = os.path.join(get_output_root_path(), 'checkpoint_best', f'rank_{rank}')
+            path = os.path.join(directory, f'best_rank_{rank}.ckpt')
+            save_checkpoint_atomic(cb_params.network, path)
+            write_text_atomic(os.path.join(directory, 'best.json'), json.dumps({
+                'metric': self.save_best_metric, 'value': value, 'step': int(cb_params.cur_step_num),
+                'epoch': int(cb_params.cur_epoch_num), 'checkpoint': os.path.basename(path)}),
+                what='best checkpoint index')
+            logger.info("new best %s = %s at step %d: saved %s", self.save_best_metric, value, cb_params.cur_step_num,
+                        path)
+            return
+        self.evals_without_improvement += 1
+        if self.early_stop_patience and self.evals_without_improvement >= self.early_stop_patience:
+            logger.info("early stop at step %d: %s did not improve on %s for %d evaluations", cb_params.cur_step_num,
+                        self.save_best_metric, self.best, self.evals_without_improvement)
+            run_context.request_stop()
 
     def on_train_step_end(self, run_context):
         cur_step = run_context.original_args().cur_step_num
         if self.step_interval > 0 and cur_step % self.step_interval == 0:
-            self._run(cur_step)
+            self._run(run_context)
 
     def on_train_epoch_end(self, run_context):
         cb_params = run_context.original_args()
         if self.epoch_interval > 0 and cb_params.cur_epoch_num % self.epoch_interval == 0:
-            self._run(cb_params.cur_step_num)
+            self._run(run_context)
 
 
 def _eval_scalars(result, prefix='eval'):

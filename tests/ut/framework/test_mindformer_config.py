@@ -285,3 +285,19 @@ def test_action_dict_rejects_item_without_equals():
 def test_action_dict_rejects_unbalanced_brackets():
     with pytest.raises(ConfigError, match='unbalanced'):
         parse_options('a=[1,2')
+
+
+@pytest.mark.parametrize('fields, expected', [
+    ({'evaluation_strategy': 'steps', 'eval_steps': 5}, (True, 5, -1)),
+    ({'evaluation_strategy': 'steps'}, (True, None, -1)),                 # the YAML's interval, else 100
+    ({'evaluation_strategy': 'epoch'}, (True, -1, 1)),
+    ({'evaluation_strategy': 'epoch', 'eval_epochs': 2}, (True, -1, 2)),
+    ({'evaluation_strategy': 'no', 'do_eval': True}, (False, None, None)),
+    ({'eval_steps': 7, 'do_eval': True}, (True, 7, None)),
+])
+def test_training_arguments_evaluation_strategy_sets_do_eval_and_the_intervals(fields, expected):
+    from mindformers import TrainingArguments  # pylint: disable=import-outside-toplevel
+    config = TrainingArguments(**fields).convert_args_to_mindformers_config(MindFormerConfig())
+    assert (config.do_eval, config.eval_step_interval, config.eval_epoch_interval) == expected
+    with pytest.raises(ConfigError, match="evaluation_strategy must be 'no', 'steps' or 'epoch', got 'step'"):
+        TrainingArguments(evaluation_strategy='step')
