@@ -30,8 +30,6 @@ NOT_AVAILABLE_YET = {
                                 'the source strategy is recorded in the config but not used',
     'transform_process_num': 'checkpoint transformation is not available yet; '
                              'the process count is recorded in the config but not used',
-    'only_save_strategy': 'saving parallel strategy files and exiting is not available yet '
-                          '(they come from semi/auto parallel compilation, which does not run on CPU)',
     'strategy_load_checkpoint': 'loading a parallel strategy file is not available yet (semi/auto parallel '
                                 'does not run on CPU); parallel.strategy_ckpt_load_file is set but not used',
     'remote_save_url': 'uploading outputs to OBS (ModelArts) is not available; outputs stay in output_dir',
@@ -414,6 +412,9 @@ def load_config(args, unknown_args=()):
 
     if config.profile and config.run_mode not in ('train', 'finetune'):
         warnings.append(f"profile: the profiler traces training steps; run_mode {config.run_mode} runs without it")
+    if config.only_save_strategy and config.run_mode not in ('train', 'finetune'):
+        warnings.append(f"only_save_strategy: strategy files are written by train/finetune runs; run_mode "
+                        f"{config.run_mode} runs as usual")
     set_output_path(config.output_dir)  # so the warnings land in this run's log folder
     for message in warnings + _not_available_warnings(args):
         logger.warning(message)

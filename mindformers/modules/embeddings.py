@@ -19,8 +19,11 @@ class VocabEmbedding(nn.Cell):
             initializer(Normal(sigma=init_std), (vocab_table_size, embedding_size),
                         runtime_dtype(param_init_type, 'param_init_type')), name='embedding_weight')
         self.gather = ops.Gather()
+        self.strategy_gather = None
 
     def shard(self, strategy):
+        """((table splits), (index splits)), e.g. ((mp, 1), (dp, 1)); kept as metadata where nothing compiles it."""
+        self.strategy_gather = strategy
         self.gather.shard(strategy)
         return self
 

@@ -28,6 +28,7 @@ class Linear(nn.Cell):
         self.bias_add = ops.Add()
         self.activation = activation
         self.strategy_matmul = None
+        self.strategy_bias = None
 
     def shard(self, strategy_matmul, strategy_bias=None):
         """Declare how the matmul (and bias add) split across devices, e.g. ((dp, 1), (mp, 1)).
@@ -35,6 +36,7 @@ class Linear(nn.Cell):
         self.strategy_matmul = strategy_matmul
         self.matmul.shard(strategy_matmul)
         if self.has_bias and strategy_bias is not None:
+            self.strategy_bias = strategy_bias
             self.bias_add.shard(strategy_bias)
         return self
 

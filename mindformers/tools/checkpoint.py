@@ -137,13 +137,18 @@ def save_checkpoint_atomic(save_obj, path, append_dict=None, fmt='ckpt'):
 
 def write_text_atomic(path, text, what='file'):
     """Write `text` to `path` through a temporary file + rename + folder fsync (e.g. meta.json)."""
+    return write_bytes_atomic(path, text.encode('utf-8'), what)
+
+
+def write_bytes_atomic(path, data, what='file'):
+    """Write `data` to `path` through a temporary file + rename + folder fsync."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp_path = None
     try:
         os.makedirs(directory, exist_ok=True)
         handle, tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, suffix='.txt', dir=directory)
-        with os.fdopen(handle, 'w', encoding='utf-8') as stream:
-            stream.write(text)
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp_path, path)

@@ -22,10 +22,12 @@ from mindformers.mindformer_book import MindFormerBook
 from mindformers.models.build_model import build_network
 from mindformers.models.build_tokenizer import build_tokenizer
 from mindformers.tools.checkpoint import load_param_dict, write_error
+from mindformers.tools.ckpt_transform.strategy import save_strategy_files
 from mindformers.tools.errors import ConfigError, DatasetError, dataset_errors
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
-from mindformers.tools.utils import get_real_rank, get_real_group_size, lock_output_dir, unlock_output_dir
+from mindformers.tools.utils import (get_output_root_path, get_real_rank, get_real_group_size, lock_output_dir,
+                                     unlock_output_dir)
 from mindformers.utils.tensorboard import (set_tensorboard_writer, tensorboard_settings, unset_tensorboard_writer,
                                            write_args_to_tensorboard)
 from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
@@ -227,6 +229,8 @@ class BaseTrainer:
 
         if optimizer is None:
             optimizer = self.create_optimizer(config, network, total_steps)
+        if config.only_save_strategy:
+            return self._save_strategy_and_exit(config, network, optimizer)
         if wrapper is None:
             wrapper_cfg = config.runner_wrapper or MindFormerConfig({'type': 'MFTrainOneStepCell'})
             wrapper = build_wrapper(wrapper_cfg, {'network': network, 'optimizer': optimizer,
@@ -272,6 +276,18 @@ class BaseTrainer:
             unset_tensorboard_writer()
         logger.info(".........Training Over!.............")
         return wrapper
+
+    @staticmethod
+    def _save_strategy_and_exit(config, network, optimizer):
+        """only_save_strategy: the per-rank strategy files of parallel_config (derived from the layers' shard
+        declarations: semi-auto parallel does not compile on CPU), then stop before training."""
+        directory = os.path.join(get_output_root_path(), 'strategy')
+        names = [param.name for param in optimizer.get_parameters()]
+        paths = save_strategy_files(network, config.parallel_config, directory, names)
+        logger.info("only_save_strategy: wrote %d strategy file(s) for data_parallel %s x model_parallel %s to %s; "
+                    "split or merge checkpoints with mindformers/tools/transform_ckpt.py", len(paths),
+                    config.parallel_config.data_parallel, config.parallel_config.model_parallel, directory)
+        return None
 
     def _train_callbacks(self, config, callbacks, steps_per_epoch, epochs, initial_step, global_batch,
                          accumulation, network):

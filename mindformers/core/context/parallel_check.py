@@ -54,6 +54,6 @@ def check_parallel_config(config, device_num, device_target):
     if device_target == 'CPU' and model_parallel > 1 and pipeline_stage == 1 and not config.get('use_parallel'):
         logger.warning("parallel_config.model_parallel=%d has no effect in a stand-alone run (use_parallel False): "
                        "nothing is sharded", model_parallel)
-    elif device_target == 'CPU' and (model_parallel > 1 or pipeline_stage > 1):
+    elif device_target == 'CPU' and (model_parallel > 1 or pipeline_stage > 1) and not config.get('only_save_strategy'):
         raise ConfigError(f"parallel_config.model_parallel={model_parallel}, pipeline_stage={pipeline_stage} need "
                           f"semi_auto_parallel, which MindSpore cannot run on CPU; set both to 1 (data parallel)")

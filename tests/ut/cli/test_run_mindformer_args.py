@@ -393,8 +393,8 @@ def test_unavailable_features_warn_once_each(yaml_path, warnings):
     load(yaml_path, '--auto_trans_ckpt', 'true', '--src_strategy_path_or_dir', 's', '--transform_process_num', '2',
          '--only_save_strategy', 'true', '--strategy_load_checkpoint', 's.ckpt', '--remote_save_url', 'obs://x',
          '--profile', 'true', '--adapter_id', 'a')
-    flags = ['auto_trans_ckpt', 'src_strategy_path_or_dir', 'transform_process_num', 'only_save_strategy',
-             'strategy_load_checkpoint', 'remote_save_url', 'adapter_id']      # --profile works: no warning
+    flags = ['auto_trans_ckpt', 'src_strategy_path_or_dir', 'transform_process_num',
+             'strategy_load_checkpoint', 'remote_save_url', 'adapter_id']  # --profile, --only_save_strategy work
     assert warnings == [f'--{flag}: {run_mindformer.NOT_AVAILABLE_YET[flag]}' for flag in flags]
     assert warnings[0] == ('--auto_trans_ckpt: checkpoint transformation across parallel layouts is not available '
                            'yet; the checkpoint is loaded as a complete checkpoint')
@@ -405,6 +405,9 @@ def test_profile_warns_only_where_no_training_runs(yaml_path, warnings):
     assert warnings == []
     load(yaml_path, '--profile', 'true', '--run_mode', 'eval')
     assert warnings == ['profile: the profiler traces training steps; run_mode eval runs without it']
+    load(yaml_path, '--only_save_strategy', 'true', '--run_mode', 'predict')
+    assert warnings[-1] == ('only_save_strategy: strategy files are written by train/finetune runs; run_mode predict '
+                            'runs as usual')
 
 
 def test_unavailable_boolean_features_set_false_do_not_warn(yaml_path, warnings):

@@ -43,3 +43,11 @@ def test_semi_auto_parallel_on_cpu_runs_as_data_parallel_averaging_gradients_and
     assert ascend == {'full_batch': True}
     with pytest.raises(ConfigError, match='auto_parallel cannot run on CPU'):
         _check_parallel_mode('auto_parallel', 'CPU', {})
+
+
+def test_only_save_strategy_may_name_a_layout_cpu_cannot_train():
+    config = dict(_config(False, model_parallel=2, pipeline_stage=2, micro_batch_num=2), only_save_strategy=True)
+    check_parallel_config(config, 1, 'CPU')           # writes strategy files, trains nothing
+    config['only_save_strategy'] = False
+    with pytest.raises(ConfigError, match='pipeline_stage=2 need semi_auto_parallel'):
+        check_parallel_config(config, 1, 'CPU')

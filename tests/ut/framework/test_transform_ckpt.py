@@ -1,0 +1,120 @@
+"""Strategy files derived on CPU from the layers' shard declarations, and mindformers/tools/transform_ckpt.py over
+them: complete -> data_parallel 2 x model_parallel 2 -> complete is bit-identical, every shard is the expected
+slice of the complete tensor (optimizer moments split as their weights), one sharding -> another works, and bad
+input is one line."""
+import os
+
+import mindspore as ms
+import numpy as np
+import pytest
+
+from mindformers.core.parallel_config import TransformerOpParallelConfig
+from mindformers.models.llama import LlamaConfig, LlamaForCausalLM
+from mindformers.tools import transform_ckpt
+from mindformers.tools.ckpt_transform.strategy import save_strategy_files, strategy_layouts, write_strategy_file
+
+
+def tiny(model_parallel, data_parallel=1):
+    config = TransformerOpParallelConfig(data_parallel=data_parallel, model_parallel=model_parallel,
+                                         vocab_emb_dp=False)
+    ms.set_seed(0)
+    return LlamaForCausalLM(LlamaConfig(seq_length=8, hidden_size=32, num_layers=1, num_heads=4, n_kv_heads=4,
+                                        vocab_size=64, multiple_of=16, parallel_config=config))
+
+
+@pytest.fixture(name='work')
+def fixture_work(tmp_path):
+    """A complete checkpoint (weights + an AdamW moment per weight) and the strategy files of dp 2 x mp 2."""
+    model = tiny(2, 2)
+    rng = np.random.default_rng(0)
+    full = {p.name: rng.standard_normal(p.shape).astype(np.float32) for p in model.get_parameters()}
+    full.update({f'adam_m.{name}': rng.standard_normal(value.shape).astype(np.float32)
+                 for name, value in list(full.items())})
+    full['global_step'] = np.array([7], np.int32)
+    os.makedirs(tmp_path / 'full' / 'rank_0')
+    ms.save_checkpoint([{'name': k, 'data': ms.Tensor(v)} for k, v in full.items()],
+                       str(tmp_path / 'full' / 'rank_0' / 'llama.ckpt'))
+    save_strategy_files(model, model.config.parallel_config, str(tmp_path / 'strategy'), names=list(full))
+    return tmp_path, full
+
+
+def run(*args):
+    return transform_ckpt.main([str(a) for a in args])
+
+
+def load(path):
+    return {name: value.asnumpy() for name, value in ms.load_checkpoint(str(path)).items()}
+
+
+def test_complete_to_dp2_mp2_gives_the_expected_slices_and_back_is_bit_identical(work):
+    tmp, full = work
+    assert sorted(os.listdir(tmp / 'strategy')) == [f'ckpt_strategy_rank_{i}.ckpt' for i in range(4)]
+    assert run('--src_ckpt_strategy', 'None', '--dst_ckpt_strategy', tmp / 'strategy' / 'ckpt_strategy_rank_0.ckpt',
+               '--src_ckpt_dir', tmp / 'full', '--dst_ckpt_dir', tmp / 'sharded', '--prefix', 'llama_') == 0
+    for rank in range(4):
+        part, half = load(tmp / 'sharded' / f'rank_{rank}' / f'llama_{rank}.ckpt'), rank % 2   # rank = dp * 2 + mp
+        for prefix in ('', 'adam_m.'):
+            wq, wo = f'{prefix}model.layers.0.attention.wq.weight', f'{prefix}model.layers.0.attention.wo.weight'
+            table = f'{prefix}model.tok_embeddings.embedding_weight'
+            np.testing.assert_array_equal(part[wq], full[wq][16 * half:16 * (half + 1)])       # column parallel
+            np.testing.assert_array_equal(part[wo], full[wo][:, 16 * half:16 * (half + 1)])    # row parallel
+            np.testing.assert_array_equal(part[table], full[table][32 * half:32 * (half + 1)])  # vocab parallel
+            norm = f'{prefix}model.layers.0.attention_norm.weight'
+            np.testing.assert_array_equal(part[norm], full[norm])                               # replicated
+        np.testing.assert_array_equal(part['global_step'], full['global_step'])
+    assert run('--src_ckpt_strategy', tmp / 'strategy', '--dst_ckpt_strategy', '', '--src_ckpt_dir', tmp / 'sharded',
+               '--dst_ckpt_dir', tmp / 'back', '--transform_process_num', 2) == 0
+    back = load(tmp / 'back' / 'rank_0' / 'checkpoint_0.ckpt')
+    assert set(back) == set(full)
+    for name, value in full.items():
+        np.testing.assert_array_equal(back[name], value, err_msg=name)
+
+
+def test_one_sharding_to_another(work):
+    tmp, full = work
+    run('--dst_ckpt_strategy', tmp / 'strategy' / 'ckpt_strategy_rank_0.ckpt', '--src_ckpt_dir', tmp / 'full',
+        '--dst_ckpt_dir', tmp / 'mp2')
+    model = tiny(4)
+    write_strategy_file(str(tmp / 'mp4.ckpt'), strategy_layouts(model, 1, 4, names=list(full)))
+    assert run('--src_ckpt_strategy', tmp / 'strategy', '--dst_ckpt_strategy', tmp / 'mp4.ckpt', '--src_ckpt_dir',
+               tmp / 'mp2', '--dst_ckpt_dir', tmp / 'mp4', '--world_size', 4) == 0
+    name = 'adam_m.model.layers.0.feed_forward.w2.weight'                    # (32, 96): columns split 4 ways
+    for rank in range(4):
+        np.testing.assert_array_equal(load(tmp / 'mp4' / f'rank_{rank}' / f'checkpoint_{rank}.ckpt')[name],
+                                      full[name][:, 24 * rank:24 * (rank + 1)])
+
+
+def test_bad_input_is_one_line_and_writes_nothing(work, capsys):
+    tmp, _ = work
+    strategy = tmp / 'strategy' / 'ckpt_strategy_rank_0.ckpt'
+    (tmp / 'busy').mkdir()
+    (tmp / 'busy' / 'x').write_text('x')
+    (tmp / 'flat').mkdir()
+    (tmp / 'flat' / 'llama.ckpt').write_bytes((tmp / 'full' / 'rank_0' / 'llama.ckpt').read_bytes())
+    wrong = tiny(2)
+    layouts = strategy_layouts(wrong, 1, 2)
+    layouts['model.layers.0.attention.wq.weight'] = ([1, 2], [0, -1, -1])
+    write_strategy_file(str(tmp / 'wrong.ckpt'), layouts)
+    cases = [
+        (['--dst_ckpt_strategy', strategy, '--src_ckpt_dir', tmp / 'flat', '--dst_ckpt_dir', tmp / 'o1'],
+         f"src_ckpt_dir {tmp / 'flat'} has no checkpoint in rank_0/ (the layout needs rank_0 .. rank_0; found: no "
+         f"rank_* folders)"),
+        (['--dst_ckpt_strategy', strategy, '--src_ckpt_dir', tmp / 'full', '--dst_ckpt_dir', tmp / 'busy'],
+         f"dst_ckpt_dir {tmp / 'busy'} is not empty; give a new or empty folder"),
+        (['--src_ckpt_dir', tmp / 'full', '--dst_ckpt_dir', tmp / 'o2'],
+         "src_ckpt_strategy and dst_ckpt_strategy are both empty"),
+        (['--dst_ckpt_strategy', strategy, '--src_ckpt_dir', tmp / 'full', '--dst_ckpt_dir', tmp / 'o3',
+          '--world_size', 8], "world_size 8 does not match dst_ckpt_strategy, which lays the checkpoint out over 4 "
+                              "devices"),
+        (['--dst_ckpt_strategy', tmp / 'wrong.ckpt', '--src_ckpt_dir', tmp / 'full', '--dst_ckpt_dir', tmp / 'o4'],
+         f"strategy {tmp / 'wrong.ckpt'} does not match the checkpoint: parameter model.layers.0.attention.wq.weight "
+         f"has shape (32, 32) but the strategy splits it (2, 1, 1)"),
+        (['--dst_ckpt_strategy', tmp / 'full' / 'rank_0' / 'llama.ckpt', '--src_ckpt_dir', tmp / 'full',
+          '--dst_ckpt_dir', tmp / 'o5'], "is not a MindSpore strategy file"),
+    ]
+    for args, message in cases:
+        capsys.readouterr()
+        assert run(*args) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith('transform_ckpt.py: error: ') and message in lines[0], lines
+    assert not any((tmp / f'o{i}').exists() and os.listdir(tmp / f'o{i}') for i in range(1, 6))
