@@ -135,7 +135,8 @@ class BaseTrainer:
             if lr_cfg.total_steps in (None, -1):
                 lr_cfg.total_steps = total_steps
             if lr_cfg.warmup_epochs is not None and lr_cfg.warmup_ratio is None:
-                lr_cfg.warmup_steps = int(lr_cfg.pop('warmup_epochs') * total_steps / max(config.runner_config.epochs, 1))
+                epochs = max(config.runner_config.epochs, 1)
+                lr_cfg.warmup_steps = int(lr_cfg.pop('warmup_epochs') * total_steps / epochs)
             lr_cfg.pop('warmup_epochs', None)
             if config.lr_scale:
                 self._scale_learning_rate(config, lr_cfg)
@@ -480,7 +481,7 @@ def _printable(config):
         if hasattr(value, 'to_dict') and not isinstance(value, dict):
             value = value.to_dict()
         if isinstance(value, dict):
-            value = _printable(MindFormerConfig(value)) if not isinstance(value, MindFormerConfig) else _printable(value)
+            value = _printable(value if isinstance(value, MindFormerConfig) else MindFormerConfig(value))
         elif isinstance(value, (nn.Cell, ms.Tensor)) or callable(value):
             value = repr(type(value).__name__)
         out[key] = value
