@@ -180,8 +180,9 @@ class Trainer:
         if resume_training is not None:
             self.config.resume_training = resume_training
         if auto_trans_ckpt:
-            logger.warning("auto_trans_ckpt: checkpoint transformation across parallel layouts is not available "
-                           "yet; the checkpoint is loaded as a complete checkpoint")
+            logger.warning("auto_trans_ckpt: transforming the checkpoint at the start of a run is not available "
+                           "yet; the checkpoint is loaded as it is (transform it first with "
+                           "mindformers/tools/transform_ckpt.py, see docs/transform_ckpt.md)")
         self.config.do_eval = bool(do_eval or self.config.do_eval)
         return self.trainer.train(config=self.config, network=self.network, dataset=self.train_dataset,
                                   optimizer=self.optimizer, wrapper=self.wrapper, callbacks=self.callbacks,

@@ -396,8 +396,9 @@ def test_unavailable_features_warn_once_each(yaml_path, warnings):
     flags = ['auto_trans_ckpt', 'src_strategy_path_or_dir', 'transform_process_num',
              'strategy_load_checkpoint', 'remote_save_url', 'adapter_id']  # --profile, --only_save_strategy work
     assert warnings == [f'--{flag}: {run_mindformer.NOT_AVAILABLE_YET[flag]}' for flag in flags]
-    assert warnings[0] == ('--auto_trans_ckpt: checkpoint transformation across parallel layouts is not available '
-                           'yet; the checkpoint is loaded as a complete checkpoint')
+    assert warnings[0] == ('--auto_trans_ckpt: transforming the checkpoint at the start of a run is not available '
+                           'yet; the checkpoint is loaded as it is (transform it first with '
+                           'mindformers/tools/transform_ckpt.py, see docs/transform_ckpt.md)')
 
 
 def test_profile_warns_only_where_no_training_runs(yaml_path, warnings):
