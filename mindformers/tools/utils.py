@@ -70,6 +70,15 @@ def get_real_group_size():
     return int(os.getenv('RANK_SIZE', '1'))
 
 
+def communication_group_size():
+    """Ranks that exchange data in this process's job: 1 unless communication started (RANK_SIZE alone, which msrun
+    exports even to a run with use_parallel False, does not count)."""
+    if not _communication_ready():
+        return 1
+    from mindspore.communication import get_group_size  # pylint: disable=import-outside-toplevel
+    return get_group_size()
+
+
 def set_output_path(path=None):
     """Root for every output (checkpoints, logs, strategies); exported as LOCAL_DEFAULT_PATH."""
     path = os.path.abspath(os.path.expanduser(path or DEFAULT_OUTPUT_DIR))

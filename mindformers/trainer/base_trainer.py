@@ -11,7 +11,7 @@ from mindformers.core.callback import build_callback, EvalCallBack, ProfileMonit
 from mindformers.core.context.parallel_check import check_parallel_config
 from mindformers.core.lr import build_lr
 from mindformers.core.metric import build_metric
-from mindformers.core.metric.distributed import evaluate_metrics
+from mindformers.core.metric.distributed import check_metrics_combinable, evaluate_metrics
 from mindformers.core.metric.text_generation_metrics import GENERATION_METRICS
 from mindformers.generation.text_generator import strip_trailing_pad
 from mindformers.core.optim import build_optim
@@ -26,13 +26,14 @@ from mindformers.tools.ckpt_transform.strategy import save_strategy_files
 from mindformers.tools.errors import ConfigError, DatasetError, dataset_errors
 from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerConfig, MindFormerModuleType, MindFormerRegister, ordered_yaml_dump
-from mindformers.tools.utils import (get_output_root_path, get_real_rank, get_real_group_size, lock_output_dir,
-                                     unlock_output_dir)
+from mindformers.tools.utils import (communication_group_size, get_output_root_path, get_real_rank,
+                                     get_real_group_size, lock_output_dir, unlock_output_dir)
 from mindformers.utils.tensorboard import (set_tensorboard_writer, tensorboard_settings, unset_tensorboard_writer,
                                            write_args_to_tensorboard)
 from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
                                        get_common_resume_checkpoint)
 from mindformers.wrapper import build_wrapper
+from mindformers.wrapper.wrapper import MFTrainOneStepCell
 
 
 class BaseTrainer:
@@ -61,7 +62,7 @@ class BaseTrainer:
     def check_parallel(config):
         """Parallel sizes must multiply to the device count; CPU runs data parallel only."""
         device_num = config.device_num or get_real_group_size()
-        if device_num > 1 and not config.use_parallel:
+        if communication_group_size() > 1 and not config.use_parallel:
             config.use_parallel = True      # communication was started by the user's init_context(use_parallel=True)
         check_parallel_config(config, device_num, ms.get_context('device_target'))
 
@@ -238,6 +239,9 @@ class BaseTrainer:
                                                   'parallel_config': config.parallel_config,
                                                   'gradient_accumulation_steps': accumulation})
         wrapper.set_train(True)
+        if config.skip_nan_step and not isinstance(wrapper, MFTrainOneStepCell):
+            raise ConfigError(f"skip_nan_step needs runner_wrapper MFTrainOneStepCell (it skips the update of a "
+                              f"non-finite step); {type(wrapper).__name__} would apply it")
 
         initial_step = 0
         if config.load_checkpoint:
@@ -283,8 +287,8 @@ class BaseTrainer:
         """only_save_strategy: the per-rank strategy files of parallel_config (derived from the layers' shard
         declarations: semi-auto parallel does not compile on CPU), then stop before training."""
         directory = os.path.join(get_output_root_path(), 'strategy')
-        names = [param.name for param in optimizer.get_parameters()]
-        paths = save_strategy_files(network, config.parallel_config, directory, names)
+        states = {param.name: tuple(param.shape) for param in optimizer.get_parameters()}
+        paths = save_strategy_files(network, config.parallel_config, directory, states)
         logger.info("only_save_strategy: wrote %d strategy file(s) for data_parallel %s x model_parallel %s to %s; "
                     "split or merge checkpoints with mindformers/tools/transform_ckpt.py", len(paths),
                     config.parallel_config.data_parallel, config.parallel_config.model_parallel, directory)
@@ -297,7 +301,7 @@ class BaseTrainer:
             'MFLossMonitor': {'origin_epochs': epochs, 'dataset_size': steps_per_epoch,
                               'initial_epoch': initial_step // steps_per_epoch, 'initial_step': initial_step,
                               'global_batch_size': global_batch, 'gradient_accumulation_steps': accumulation,
-                              'skip_nan_step': config.skip_nan_step or False,
+                              **({'skip_nan_step': config.skip_nan_step} if config.skip_nan_step is not None else {}),
                               'model_flops_per_sample': flops() if callable(flops) else None},
             'CheckpointMonitor': {'global_batch_size': global_batch},
         }
@@ -375,7 +379,9 @@ class BaseTrainer:
     def _metrics(self, config):
         metric_cfg = config.metric or {'type': self.default_metric}
         metric_cfgs = metric_cfg if isinstance(metric_cfg, list) else [metric_cfg]
-        return {m['type']: build_metric(m) for m in metric_cfgs}
+        metrics = {m['type']: build_metric(m) for m in metric_cfgs}
+        check_metrics_combinable(metrics, communication_group_size())   # before any evaluation runs
+        return metrics
 
     def _evaluate_in_training(self, config, network, dataset, metrics):
         """The task's evaluation (the loss metrics, or generation for ADGENMetric / EmF1Metric) between steps."""
@@ -395,7 +401,7 @@ class BaseTrainer:
                 outputs = network(*batch)
                 for metric in metrics.values():
                     metric.update(*outputs)
-        results = evaluate_metrics(metrics, get_real_group_size())   # one result from every rank's shard
+        results = evaluate_metrics(metrics, communication_group_size())   # one result from every rank's shard
         return results[next(iter(results))] if len(results) == 1 else results
 
     def _evaluate_with(self, config, network, dataset, metrics):  # pylint: disable=unused-argument
@@ -429,7 +435,7 @@ class BaseTrainer:
             for metric in metrics.values():
                 metric.update(predictions, references)
             logger.info("evaluated batch %d (%d prompts)", step + 1, len(prompts))
-        results = evaluate_metrics(metrics, get_real_group_size())   # one result from every rank's shard
+        results = evaluate_metrics(metrics, communication_group_size())   # one result from every rank's shard
         return results[next(iter(results))] if len(results) == 1 else results
 
     def evaluate_process(self, config, network=None, dataset=None, metric_name=None, **kwargs):

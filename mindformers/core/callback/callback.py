@@ -36,6 +36,10 @@ def _format_eta(seconds):
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+# skip_nan_step gives up when this many steps in a row were skipped: the run is not recovering
+MAX_CONSECUTIVE_NAN_SKIPS = 10
+
+
 @MindFormerRegister.register(MindFormerModuleType.CALLBACK)
 class MFLossMonitor(Callback):
     """Logs one upstream-style line per `per_print_times` steps: epoch/step, loss, step time, lr,
@@ -94,6 +98,11 @@ class MFLossMonitor(Callback):
             self.skipped_steps.append(cb_params.cur_step_num)
             logger.warning("skip_nan_step: step %d has loss %s and global norm %s; its update was skipped, the "
                            "weights and optimizer state are unchanged", cb_params.cur_step_num, loss, global_norm)
+            recent = self.skipped_steps[-MAX_CONSECUTIVE_NAN_SKIPS:]
+            if len(recent) == MAX_CONSECUTIVE_NAN_SKIPS and recent[0] == cb_params.cur_step_num - len(recent) + 1:
+                raise ValueError(f"skip_nan_step: the last {len(recent)} steps (up to step {cb_params.cur_step_num}) "
+                                 f"all had a non-finite loss or gradient: training is not recovering; check the data "
+                                 f"and lower the learning rate")
         elif not np.isfinite(loss):
             raise ValueError(f"training loss is {loss} at step {cb_params.cur_step_num}: training diverged; lower the "
                              f"learning rate or enable gradient clipping (runner_wrapper.use_clip_grad), or set "
@@ -312,13 +321,30 @@ class EvalCallBack(Callback):
                               f"{', '.join(values) or 'no numbers'}")
         return values[self.save_best_metric]
 
+    @staticmethod
+    def _best_directory():
+        return os.path.join(get_output_root_path(), 'checkpoint_best', f'rank_{get_real_rank()}')
+
+    def on_train_begin(self, run_context):
+        """A resumed run keeps competing with the best of the run it resumes (its best.json)."""
+        cb_params = run_context.original_args()
+        index = os.path.join(self._best_directory(), 'best.json')
+        if self.save_best_metric and cb_params.cur_step_num > 0 and os.path.isfile(index):
+            with open(index, encoding='utf-8') as stream:
+                saved = json.load(stream)
+            if saved.get('metric') == self.save_best_metric and saved.get('step', 0) <= cb_params.cur_step_num:
+                self.best = saved['value']
+                logger.info("resuming with the best %s = %s of step %d", self.save_best_metric, self.best,
+                            saved['step'])
+
     def _keep_best(self, run_context, value):
         cb_params = run_context.original_args()
-        better = self.best is None or (value > self.best if self.greater_is_better else value < self.best)
+        better = np.isfinite(value) and (self.best is None or (value > self.best if self.greater_is_better
+                                                               else value < self.best))
         if better:
             self.best, self.evals_without_improvement = value, 0
             rank = get_real_rank()
-            directory = os.path.join(get_output_root_path(), 'checkpoint_best', f'rank_{rank}')
+            directory = self._best_directory()
             path = os.path.join(directory, f'best_rank_{rank}.ckpt')
             save_checkpoint_atomic(cb_params.network, path)
             write_text_atomic(os.path.join(directory, 'best.json'), json.dumps({

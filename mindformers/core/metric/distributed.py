@@ -2,9 +2,10 @@
 then the ranks exchange the metrics' accumulated state and every rank evaluates the union, so each logs the
 same number, that of the whole eval set.
 
-A metric names the attributes that hold its state in `_accumulators`; numbers are summed, lists concatenated
-(those named in `_elementwise`: summed position by position), dicts merged (lists under a key concatenated).
-MindSpore's own metrics that tasks use are listed in `_BUILTIN_ACCUMULATORS`.
+A metric names the attributes that hold its state in `_accumulators`; numbers and per-class count arrays are
+summed, lists concatenated (those named in `_elementwise`: summed position by position), dicts merged (under a key
+present on several ranks, lists concatenated and numbers summed). MindSpore's own metrics are listed in
+`_BUILTIN_ACCUMULATORS`; any other metric stops a distributed evaluation before it starts.
 """
 import pickle
 
@@ -12,7 +13,26 @@ import numpy as np
 
 from mindformers.tools.errors import ConfigError
 
-_BUILTIN_ACCUMULATORS = {'Accuracy': ('_correct_num', '_total_num')}
+_BUILTIN_ACCUMULATORS = {
+    'Accuracy': ('_correct_num', '_total_num'),
+    'Top1CategoricalAccuracy': ('_correct_num', '_samples_num'),
+    'Top5CategoricalAccuracy': ('_correct_num', '_samples_num'),
+    'TopKCategoricalAccuracy': ('_correct_num', '_samples_num'),
+    'Loss': ('_sum_loss', '_total_num'),
+    'MAE': ('_abs_error_sum', '_samples_num'),
+    'MSE': ('_squared_error_sum', '_samples_num'),
+    'F1': ('_true_positives', '_actual_positives', '_positives'),
+    'Fbeta': ('_true_positives', '_actual_positives', '_positives'),
+    'Precision': ('_true_positives', '_positives'),
+    'Recall': ('_true_positives', '_actual_positives'),
+}
+
+
+def check_metrics_combinable(metrics, group_size):
+    """Before a distributed evaluation starts: every metric must name the state to combine."""
+    if group_size > 1:
+        for metric in metrics.values():
+            metric_accumulators(metric)
 
 
 def metric_accumulators(metric):
@@ -25,8 +45,8 @@ def metric_accumulators(metric):
 
 def _merge_values(values, elementwise):
     first = values[0]
-    if isinstance(first, (int, float, np.integer, np.floating)) and not isinstance(first, bool):
-        return sum(values[1:], first)
+    if isinstance(first, (int, float, np.integer, np.floating, np.ndarray)) and not isinstance(first, bool):
+        return sum(values[1:], first)     # counts, sums, and per-class count arrays
     if isinstance(first, list):
         if elementwise:
             return [sum(column) for column in zip(*values)]
@@ -35,8 +55,8 @@ def _merge_values(values, elementwise):
         merged = {}
         for value in values:
             for key, item in value.items():
-                if isinstance(item, list) and isinstance(merged.get(key), list):
-                    merged[key] = merged[key] + item
+                if key in merged and isinstance(item, (list, int, float)) and not isinstance(item, bool):
+                    merged[key] = merged[key] + item       # lists concatenated, numbers summed
                 else:
                     merged[key] = item
         return merged
@@ -53,12 +73,13 @@ def merge_metric_states(metric, states):
 def all_gather_objects(obj):
     """[obj of rank 0, obj of rank 1, ...]: pickled, padded to the longest, exchanged with AllGather."""
     from mindspore import Tensor, ops  # pylint: disable=import-outside-toplevel
-    data = np.frombuffer(pickle.dumps(obj), np.uint8)
-    sizes = ops.AllGather()(Tensor(np.array([data.size], np.int32))).asnumpy()
-    padded = np.zeros(int(sizes.max()), np.int32)       # MindSpore's CPU AllGather takes no uint8: a byte an int
-    padded[:data.size] = data
-    gathered = ops.AllGather()(Tensor(padded.reshape(1, -1))).asnumpy()
-    return [pickle.loads(row[:size].astype(np.uint8).tobytes()) for row, size in zip(gathered, sizes)]
+    data = pickle.dumps(obj)
+    sizes = ops.AllGather()(Tensor(np.array([len(data)], np.int32))).asnumpy()
+    words = -(-int(sizes.max()) // 4)                # MindSpore's CPU AllGather takes no uint8: 4 bytes an int32
+    padded = np.zeros(words * 4, np.uint8)
+    padded[:len(data)] = np.frombuffer(data, np.uint8)
+    gathered = ops.AllGather()(Tensor(padded.view(np.int32).reshape(1, -1))).asnumpy()
+    return [pickle.loads(row.view(np.uint8)[:size].tobytes()) for row, size in zip(gathered, sizes)]
 
 
 def evaluate_metrics(metrics, group_size):

@@ -32,9 +32,10 @@ def parameter_splits(network):
     return splits
 
 
-def strategy_layouts(network, data_parallel, model_parallel, names=None):
-    """{name: (dev_matrix, tensor_map)} for every parameter of `network` (and every name in `names` that is a
-    parameter's optimizer state, '<prefix>.<parameter>'), for a stage of data_parallel x model_parallel devices."""
+def strategy_layouts(network, data_parallel, model_parallel, states=None):
+    """{name: (dev_matrix, tensor_map)} for every parameter of `network` and every optimizer state in `states`
+    ({name: shape}) named '<prefix>.<parameter>' with its parameter's shape, for a stage of data_parallel x
+    model_parallel devices (other states, e.g. Adafactor's placeholders, are replicated)."""
     splits = parameter_splits(network)
     shapes = {param.name: tuple(param.shape) for param in network.get_parameters()}
     dev_matrix = [int(data_parallel), int(model_parallel)]
@@ -51,9 +52,9 @@ def strategy_layouts(network, data_parallel, model_parallel, names=None):
                                   f"({model_parallel}) splits of dimensions it divides can be written to a strategy "
                                   f"file")
         layouts[name] = (dev_matrix, tensor_map)
-    for name in names or ():
+    for name, shape in (states or {}).items():
         prefix, _, base = name.partition('.')
-        if name not in layouts and prefix in _STATE_PREFIXES and base in layouts:
+        if name not in layouts and prefix in _STATE_PREFIXES and shapes.get(base) == tuple(shape):
             layouts[name] = layouts[base]
     return layouts
 
@@ -79,14 +80,14 @@ def write_strategy_file(path, layouts, stage=0):
     return path
 
 
-def save_strategy_files(network, parallel_config, directory, names=None):
+def save_strategy_files(network, parallel_config, directory, states=None):
     """output/strategy/ckpt_strategy_rank_{i}.ckpt for every rank of data_parallel x model_parallel devices."""
     data_parallel = int(getattr(parallel_config, 'data_parallel', 1) or 1)
     model_parallel = int(getattr(parallel_config, 'model_parallel', 1) or 1)
     if int(getattr(parallel_config, 'pipeline_stage', 1) or 1) > 1:
         raise ConfigError("strategy files for pipeline_stage > 1 are not written on CPU yet; use data_parallel and "
                           "model_parallel")
-    layouts = strategy_layouts(network, data_parallel, model_parallel, names)
+    layouts = strategy_layouts(network, data_parallel, model_parallel, states)
     paths = [write_strategy_file(os.path.join(directory, f'ckpt_strategy_rank_{rank}.ckpt'), layouts)
              for rank in range(data_parallel * model_parallel)]
     return paths

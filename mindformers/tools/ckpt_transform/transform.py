@@ -6,6 +6,7 @@ checkpoint. Sources live in `<src_dir>/rank_<i>/*.ckpt`; rank i of the destinati
 `<dst_dir>/rank_<i>/<prefix><i>.ckpt`.
 """
 import glob
+import multiprocessing
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -59,7 +60,11 @@ def read_layouts(strategy_file):
     layouts = {}
     for item in strategy.parallel_layout_item:
         layout = item.parallel_layouts
-        layouts[item.param_name] = (list(layout.dev_matrix[0].dim), list(layout.tensor_map[0].dim))
+        stage, _, name = item.param_name.rpartition('-')
+        if stage.isdigit() or strategy.current_stage:
+            raise ConfigError(f"{strategy_file} lays parameters out over pipeline stages; this tool transforms "
+                              f"data_parallel x model_parallel layouts only")
+        layouts[name] = (list(layout.dev_matrix[0].dim), list(layout.tensor_map[0].dim))
     if not layouts:
         raise ConfigError(f"{strategy_file} is not a MindSpore strategy file: it holds no parameter layout")
     return layouts
@@ -86,17 +91,20 @@ def check_layouts_fit(shapes, layouts, sharded, strategy_file):
 
 
 def source_files(src_dir, ranks):
-    """{rank: its checkpoint file} (the newest .ckpt of rank_<i>/ when there are several)."""
+    """{rank: its checkpoint file}: each rank_<i>/ holds exactly one .ckpt, so all ranks are of the same step."""
     if not os.path.isdir(src_dir):
         raise ConfigError(f"src_ckpt_dir {src_dir} does not exist")
     files = {}
     for rank in range(ranks):
-        found = glob.glob(os.path.join(src_dir, f'rank_{rank}', '*.ckpt'))
+        found = sorted(glob.glob(os.path.join(src_dir, f'rank_{rank}', '*.ckpt')))
         if not found:
             present = sorted(d for d in os.listdir(src_dir) if d.startswith('rank_'))
             raise ConfigError(f"src_ckpt_dir {src_dir} has no checkpoint in rank_{rank}/ (the layout needs rank_0 .. "
                               f"rank_{ranks - 1}; found: {', '.join(present) or 'no rank_* folders'})")
-        files[rank] = max(found, key=os.path.getmtime)
+        if len(found) > 1:
+            raise ConfigError(f"src_ckpt_dir {src_dir}: rank_{rank}/ holds {len(found)} checkpoints; keep one per rank "
+                              f"folder, the same step in every rank")
+        files[rank] = found[0]
     return files
 
 
@@ -148,7 +156,8 @@ def transform_checkpoints(src_dir, dst_dir, src_strategy=None, dst_strategy=None
         if len(groups) == 1:
             _transform_ranks(ranks, files, dst_dir, prefix, src_strategy, dst_strategy, progress=True)
         else:
-            with ProcessPoolExecutor(len(groups)) as pool:
+            # spawned, not forked: this process has MindSpore's threads running already
+            with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context('spawn')) as pool:
                 done = [pool.submit(_transform_ranks, group, files, dst_dir, prefix, src_strategy, dst_strategy)
                         for group in groups]
                 with tqdm(total=len(ranks), desc='transforming', unit='rank') as bar:

@@ -444,3 +444,34 @@ def test_measured_matmul_peak_is_measured_once_per_process():
     first = flops.measured_matmul_peak(size=256)
     assert 1e-4 < first < 100                       # TFLOPS of a CPU
     assert flops.measured_matmul_peak(size=256) is first
+
+
+def test_skip_nan_step_goes_on_after_a_nan_step_and_gives_up_after_ten_in_a_row():
+    context = make_run_context(batch_num=50, epoch_num=1)
+    monitor = MFLossMonitor(skip_nan_step=True)
+    for step in range(1, 10):                                     # 9 in a row, then a finite step: goes on
+        run_step(monitor, context, step, loss=float('nan'), global_norm=float('nan'))
+    run_step(monitor, context, 10, loss=2.0)
+    for step in range(11, 20):
+        run_step(monitor, context, step, loss=float('inf'), global_norm=float('inf'))
+    with pytest.raises(ValueError, match=r"the last 10 steps \(up to step 20\) all had a non-finite loss"):
+        run_step(monitor, context, 20, loss=float('nan'), global_norm=float('nan'))
+
+
+def test_the_best_evaluation_is_never_a_nan_and_a_resumed_run_competes_with_the_saved_best(output_dir):
+    from mindformers.core.callback import EvalCallBack  # pylint: disable=import-outside-toplevel
+    values = iter([float('nan'), 3.0, 4.0, 2.5])
+    callback = EvalCallBack(lambda: {'loss': next(values)}, step_interval=1, save_best_metric='loss')
+    context = make_run_context(batch_num=10, epoch_num=1)
+    for step in range(1, 5):
+        context.original_args().cur_step_num = step
+        callback.on_train_step_end(context)
+    best = json.loads((output_dir / 'checkpoint_best' / 'rank_0' / 'best.json').read_text())
+    assert (best['value'], best['step']) == (2.5, 4)
+    resumed = EvalCallBack(lambda: {'loss': 2.7}, step_interval=1, save_best_metric='loss')
+    context.original_args().cur_step_num = 4
+    resumed.on_train_begin(context)
+    context.original_args().cur_step_num = 5
+    resumed.on_train_step_end(context)                            # 2.7 is worse than the saved 2.5: kept
+    best = json.loads((output_dir / 'checkpoint_best' / 'rank_0' / 'best.json').read_text())
+    assert (best['value'], best['step']) == (2.5, 4)

@@ -129,3 +129,12 @@ def test_without_a_tensorboard_section_the_modelarts_variable_names_the_folder(m
     monkeypatch.setenv('MA_SUMMARY_LOG_DIR', '/tmp/summary')
     assert tensorboard_settings({})['tensorboard_dir'] == '/tmp/summary'
     assert tensorboard_settings({'tensorboard': {'tensorboard_dir': 'mine'}})['tensorboard_queue_size'] == 10
+
+
+def test_skip_nan_step_with_a_wrapper_that_would_apply_the_update_is_one_config_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    trainer = make_trainer(tmp_path, True)
+    trainer.config.runner_wrapper = {'type': 'TrainOneStepCell'}
+    with pytest.raises(ConfigError, match='skip_nan_step needs runner_wrapper MFTrainOneStepCell .*; '
+                                          'TrainOneStepCell would apply it'):
+        trainer.train()

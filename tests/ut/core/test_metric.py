@@ -173,6 +173,10 @@ def test_ranks_states_combine_into_the_result_of_one_process_for_every_kind_of_s
     scores = [(rng.standard_normal((4, 3)).astype(np.float32), rng.integers(0, 3, 4)) for _ in range(5)]
     merged, alone = _split_between_two_ranks(lambda: Accuracy('classification'), scores)    # MindSpore's own
     assert merged == alone and 0 < alone < 1
+    from mindspore.train import F1  # pylint: disable=import-outside-toplevel
+    merged, alone = _split_between_two_ranks(F1, scores)                                     # per-class arrays
+    np.testing.assert_allclose(merged, alone, rtol=1e-12)
+    assert len(alone) == 3
 
 
 def test_a_metric_that_names_no_state_cannot_be_combined_across_ranks():

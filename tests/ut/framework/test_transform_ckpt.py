@@ -34,7 +34,8 @@ def fixture_work(tmp_path):
     os.makedirs(tmp_path / 'full' / 'rank_0')
     ms.save_checkpoint([{'name': k, 'data': ms.Tensor(v)} for k, v in full.items()],
                        str(tmp_path / 'full' / 'rank_0' / 'llama.ckpt'))
-    save_strategy_files(model, model.config.parallel_config, str(tmp_path / 'strategy'), names=list(full))
+    save_strategy_files(model, model.config.parallel_config, str(tmp_path / 'strategy'),
+                        {name: value.shape for name, value in full.items()})
     return tmp_path, full
 
 
@@ -75,7 +76,7 @@ def test_one_sharding_to_another(work):
     run('--dst_ckpt_strategy', tmp / 'strategy' / 'ckpt_strategy_rank_0.ckpt', '--src_ckpt_dir', tmp / 'full',
         '--dst_ckpt_dir', tmp / 'mp2')
     model = tiny(4)
-    write_strategy_file(str(tmp / 'mp4.ckpt'), strategy_layouts(model, 1, 4, names=list(full)))
+    write_strategy_file(str(tmp / 'mp4.ckpt'), strategy_layouts(model, 1, 4, {k: v.shape for k, v in full.items()}))
     assert run('--src_ckpt_strategy', tmp / 'strategy', '--dst_ckpt_strategy', tmp / 'mp4.ckpt', '--src_ckpt_dir',
                tmp / 'mp2', '--dst_ckpt_dir', tmp / 'mp4', '--world_size', 4) == 0
     name = 'adam_m.model.layers.0.feed_forward.w2.weight'                    # (32, 96): columns split 4 ways
@@ -111,10 +112,18 @@ def test_bad_input_is_one_line_and_writes_nothing(work, capsys):
          f"has shape (32, 32) but the strategy splits it (2, 1, 1)"),
         (['--dst_ckpt_strategy', tmp / 'full' / 'rank_0' / 'llama.ckpt', '--src_ckpt_dir', tmp / 'full',
           '--dst_ckpt_dir', tmp / 'o5'], "is not a MindSpore strategy file"),
+        (['--dst_ckpt_strategy', tmp / 'stages.ckpt', '--src_ckpt_dir', tmp / 'full', '--dst_ckpt_dir', tmp / 'o6'],
+         "lays parameters out over pipeline stages; this tool transforms data_parallel x model_parallel layouts only"),
+        (['--dst_ckpt_strategy', strategy, '--src_ckpt_dir', tmp / 'two', '--dst_ckpt_dir', tmp / 'o7'],
+         f"src_ckpt_dir {tmp / 'two'}: rank_0/ holds 2 checkpoints; keep one per rank folder"),
     ]
+    write_strategy_file(str(tmp / 'stages.ckpt'), {f'1-{name}': layout for name, layout in layouts.items()})
+    os.makedirs(tmp / 'two' / 'rank_0')
+    for name in ('a.ckpt', 'b.ckpt'):
+        (tmp / 'two' / 'rank_0' / name).write_bytes((tmp / 'full' / 'rank_0' / 'llama.ckpt').read_bytes())
     for args, message in cases:
         capsys.readouterr()
         assert run(*args) == 2
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith('transform_ckpt.py: error: ') and message in lines[0], lines
-    assert not any((tmp / f'o{i}').exists() and os.listdir(tmp / f'o{i}') for i in range(1, 6))
+    assert not any((tmp / f'o{i}').exists() and os.listdir(tmp / f'o{i}') for i in range(1, 8))
