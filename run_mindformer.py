@@ -24,13 +24,6 @@ BOOL = '{true,false}'
 # Flags that reach the config but whose feature is not built yet: each prints one warning when given
 # (booleans only when true). Delete an entry once its feature works.
 NOT_AVAILABLE_YET = {
-    'auto_trans_ckpt': 'transforming the checkpoint at the start of a run is not available yet; the checkpoint is '
-                       'loaded as it is (transform it first with mindformers/tools/transform_ckpt.py, see '
-                       'docs/transform_ckpt.md)',
-    'src_strategy_path_or_dir': 'transforming the checkpoint at the start of a run is not available yet; the source '
-                                'strategy is recorded but not used (give it to mindformers/tools/transform_ckpt.py)',
-    'transform_process_num': 'transforming the checkpoint at the start of a run is not available yet; the process '
-                             'count is recorded but not used (mindformers/tools/transform_ckpt.py takes it)',
     'strategy_load_checkpoint': 'loading a parallel strategy file is not available yet (semi/auto parallel '
                                 'does not run on CPU); parallel.strategy_ckpt_load_file is set but not used',
     'remote_save_url': 'uploading outputs to OBS (ModelArts) is not available; outputs stay in output_dir',

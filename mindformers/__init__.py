@@ -7,7 +7,7 @@ from mindformers.core import *  # noqa: F401,F403
 from mindformers.core.context import build_context, init_context
 from mindformers.dataset import *  # noqa: F401,F403
 from mindformers.models import *  # noqa: F401,F403
-from mindformers.generation import GenerationConfig, TextStreamer, TextIteratorStreamer, GenerateOutput
+from mindformers.generation import *  # noqa: F401,F403
 from mindformers.wrapper import MFTrainOneStepCell, build_wrapper
 from mindformers.trainer import (Trainer, TrainingArguments, ContextConfig, ParallelContextConfig,
                                  CausalLanguageModelingTrainer, TextClassificationTrainer, TokenClassificationTrainer,

@@ -35,6 +35,10 @@ def missing_reference_packages():
 def pytest_configure(config):
     config.addinivalue_line('markers', "serial: asserts on wall-clock time, so `make test` runs it alone after the "
                                        "parallel part (pytest -m serial)")
+    if os.environ.get('MF_RUNTIME_NUM_THREADS'):      # `make test`: 1 kernel thread in every test process too
+        import mindspore as ms  # pylint: disable=import-outside-toplevel
+        from mindformers.core.context.build_context import runtime_threads_from_env  # noqa  pylint: disable=C0415
+        ms.set_context(runtime_num_threads=runtime_threads_from_env())
     if os.environ.get('MF_REQUIRE_REFERENCE') != '1':
         return
     missing = missing_reference_packages()

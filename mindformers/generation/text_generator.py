@@ -21,9 +21,9 @@ from mindspore import jit, nn, Tensor
 from mindspore.nn.utils import no_init_parameters
 
 from mindformers.generation.generation_config import GenerationConfig
-from mindformers.generation.logits_process import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor,
-                                                   TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
-                                                   softmax)
+from mindformers.generation.logits_process import (FILTER_VALUE, LogitsProcessorList,
+                                                   RepetitionPenaltyLogitsProcessor, TemperatureLogitsWarper,
+                                                   TopKLogitsWarper, TopPLogitsWarper, softmax)
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.logger import logger
 
@@ -74,9 +74,9 @@ class GeneratorMixin:
             if cfg.temperature is not None and cfg.temperature != 1.0:
                 warpers.append(TemperatureLogitsWarper(cfg.temperature))
             if cfg.top_k:
-                warpers.append(TopKLogitsWarper(cfg.top_k))
+                warpers.append(TopKLogitsWarper(cfg.top_k, filter_value=FILTER_VALUE))
             if cfg.top_p is not None and cfg.top_p < 1.0:
-                warpers.append(TopPLogitsWarper(cfg.top_p))
+                warpers.append(TopPLogitsWarper(cfg.top_p, filter_value=FILTER_VALUE, candidate_token_num=None))
             elif cfg.top_p is not None and not 0 < cfg.top_p <= 1:
                 raise ConfigError(f"top_p must be in (0, 1], got {cfg.top_p}")
         return processors, warpers

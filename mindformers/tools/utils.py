@@ -1,6 +1,9 @@
 """Small helpers shared by the whole package: value parsing, rank/device queries, output paths."""
 import json
 import os
+import pickle
+
+import numpy as np
 
 from mindformers.tools.errors import ConfigError
 
@@ -77,6 +80,18 @@ def communication_group_size():
         return 1
     from mindspore.communication import get_group_size  # pylint: disable=import-outside-toplevel
     return get_group_size()
+
+
+def all_gather_objects(obj):
+    """[obj of rank 0, obj of rank 1, ...]: pickled, padded to the longest, exchanged with AllGather."""
+    from mindspore import Tensor, ops  # pylint: disable=import-outside-toplevel
+    data = pickle.dumps(obj)
+    sizes = ops.AllGather()(Tensor(np.array([len(data)], np.int32))).asnumpy()
+    words = -(-int(sizes.max()) // 4)                # MindSpore's CPU AllGather takes no uint8: 4 bytes an int32
+    padded = np.zeros(words * 4, np.uint8)
+    padded[:len(data)] = np.frombuffer(data, np.uint8)
+    gathered = ops.AllGather()(Tensor(padded.view(np.int32).reshape(1, -1))).asnumpy()
+    return [pickle.loads(row.view(np.uint8)[:size].tobytes()) for row, size in zip(gathered, sizes)]
 
 
 def set_output_path(path=None):

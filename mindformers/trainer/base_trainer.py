@@ -30,6 +30,7 @@ from mindformers.tools.utils import (communication_group_size, get_output_root_p
                                      get_real_group_size, lock_output_dir, unlock_output_dir)
 from mindformers.utils.tensorboard import (set_tensorboard_writer, tensorboard_settings, unset_tensorboard_writer,
                                            write_args_to_tensorboard)
+from mindformers.trainer.auto_trans_ckpt import auto_transform_checkpoint, write_run_strategy
 from mindformers.trainer.utils import (resolve_checkpoint_files, read_checkpoint_files, resume_state,
                                        get_common_resume_checkpoint)
 from mindformers.wrapper import build_wrapper
@@ -172,11 +173,14 @@ class BaseTrainer:
         """Load `config.load_checkpoint` into the network (into the whole train cell when resuming)."""
         resume_name = config.resume_training if resume else None
         device_num = config.device_num or get_real_group_size()
-        if resume_name is True and device_num > 1 and os.path.isdir(os.path.join(str(config.load_checkpoint),
-                                                                                 'rank_0')):
+        path = config.load_checkpoint
+        if config.auto_trans_ckpt:
+            states = None if train_cell is None else {p.name: tuple(p.shape) for p in train_cell.get_parameters()}
+            path, resume_name = auto_transform_checkpoint(config, network, states, resume_name)
+        elif resume_name is True and device_num > 1 and os.path.isdir(os.path.join(str(path), 'rank_0')):
             # every rank restarts from the same step: the newest one all ranks saved (upstream meta.json rule)
-            resume_name = get_common_resume_checkpoint(str(config.load_checkpoint), device_num) or True
-        files = resolve_checkpoint_files(config.load_checkpoint, get_real_rank(), resume_name)
+            resume_name = get_common_resume_checkpoint(str(path), device_num) or True
+        files = resolve_checkpoint_files(path, get_real_rank(), resume_name)
         logger.info("loading checkpoint %s", files if len(files) > 1 else files[0])
         params = read_checkpoint_files(files)
         if callable(getattr(network, 'convert_state_dict', None)):  # upstream MindFormers names -> ours
@@ -243,6 +247,9 @@ class BaseTrainer:
             raise ConfigError(f"skip_nan_step needs runner_wrapper MFTrainOneStepCell (it skips the update of a "
                               f"non-finite step); {type(wrapper).__name__} would apply it")
 
+        if communication_group_size() > 1:      # as a compiled parallel run does: its layout, for transform_ckpt
+            write_run_strategy(network, communication_group_size(),
+                               {param.name: tuple(param.shape) for param in wrapper.get_parameters()})
         initial_step = 0
         if config.load_checkpoint:
             params = self.load_weights(config, network, wrapper, resume=bool(config.resume_training))
@@ -289,9 +296,11 @@ class BaseTrainer:
         directory = os.path.join(get_output_root_path(), 'strategy')
         states = {param.name: tuple(param.shape) for param in optimizer.get_parameters()}
         paths = save_strategy_files(network, config.parallel_config, directory, states)
-        logger.info("only_save_strategy: wrote %d strategy file(s) for data_parallel %s x model_parallel %s to %s; "
+        logger.info("only_save_strategy: wrote %d strategy file(s) for data_parallel %s x model_parallel %s%s to %s; "
                     "split or merge checkpoints with mindformers/tools/transform_ckpt.py", len(paths),
-                    config.parallel_config.data_parallel, config.parallel_config.model_parallel, directory)
+                    config.parallel_config.data_parallel, config.parallel_config.model_parallel,
+                    f' x pipeline_stage {config.parallel_config.pipeline_stage}'
+                    if (config.parallel_config.pipeline_stage or 1) > 1 else '', directory)
         return None
 
     def _train_callbacks(self, config, callbacks, steps_per_epoch, epochs, initial_step, global_batch,

@@ -151,6 +151,13 @@ class Trainer:
         elif isinstance(checkpoint, str) and checkpoint:
             self.config.load_checkpoint = checkpoint
 
+    def _auto_trans_arg(self, auto_trans_ckpt):
+        """`auto_trans_ckpt=True/False` of train/finetune/evaluate/predict overrides the config's."""
+        if auto_trans_ckpt is not None:
+            if not isinstance(auto_trans_ckpt, bool):
+                raise ConfigError(f"auto_trans_ckpt must be True or False, got {auto_trans_ckpt!r}")
+            self.config.auto_trans_ckpt = auto_trans_ckpt
+
     # ------------------------------------------------------------ actions
     def train(self, train_checkpoint=False, resume_from_checkpoint=None, resume_training=None,
               auto_trans_ckpt=None, do_eval=False, **kwargs):
@@ -179,10 +186,7 @@ class Trainer:
     def _train(self, resume_training, auto_trans_ckpt, do_eval):
         if resume_training is not None:
             self.config.resume_training = resume_training
-        if auto_trans_ckpt:
-            logger.warning("auto_trans_ckpt: transforming the checkpoint at the start of a run is not available "
-                           "yet; the checkpoint is loaded as it is (transform it first with "
-                           "mindformers/tools/transform_ckpt.py, see docs/transform_ckpt.md)")
+        self._auto_trans_arg(auto_trans_ckpt)
         self.config.do_eval = bool(do_eval or self.config.do_eval)
         return self.trainer.train(config=self.config, network=self.network, dataset=self.train_dataset,
                                   optimizer=self.optimizer, wrapper=self.wrapper, callbacks=self.callbacks,
@@ -192,10 +196,12 @@ class Trainer:
         if eval_dataset is not None:
             self.eval_dataset = self._dataset_arg(eval_dataset, 'eval')
         self._checkpoint_arg(eval_checkpoint)
+        self._auto_trans_arg(auto_trans_ckpt)
         return self.trainer.evaluate(config=self.config, network=self.network, dataset=self.eval_dataset, **kwargs)
 
     def predict(self, predict_checkpoint=None, auto_trans_ckpt=None, input_data=None, batch_size=None, **kwargs):
         self._checkpoint_arg(predict_checkpoint)
+        self._auto_trans_arg(auto_trans_ckpt)
         if self.image_processor is not None:
             kwargs['image_processor'] = self.image_processor
         return self.trainer.predict(config=self.config, input_data=input_data, network=self.network,

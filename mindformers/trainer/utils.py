@@ -20,7 +20,7 @@ def _rank_folder(directory, rank_id):
     return folder
 
 
-def _has_rank_folders(directory):
+def has_rank_folders(directory):
     return any(re.fullmatch(r'rank_\d+', d) and os.path.isdir(os.path.join(directory, d))
                for d in os.listdir(directory))
 
@@ -40,7 +40,7 @@ def resolve_checkpoint_files(load_checkpoint, rank_id=0, resume_training=None):
         return [path]
     if not os.path.isdir(path):
         raise CheckpointError(f"load_checkpoint path does not exist: {path}")
-    if _has_rank_folders(path):
+    if has_rank_folders(path):
         folder = _rank_folder(path, rank_id)
         if isinstance(resume_training, str) and resume_training:
             name = re.sub(r'rank_\d+', f'rank_{rank_id}', resume_training)

@@ -236,18 +236,27 @@ def test_eval_on_two_workers_logs_one_result_from_both_shards_equal_to_one_proce
 WEIGHT_ATOL, NORM_RTOL = 2e-6, 1e-5
 
 
-def test_two_workers_end_with_identical_weights_equal_to_one_process_with_the_global_batch(two_worker_run, tmp_path):
-    work, config, data, result = two_worker_run
+@pytest.fixture(scope='module')
+def one_process_run(two_worker_run, tmp_path_factory):
+    """The same training on one process with the global batch (4): its output folder and log."""
+    _, config, data, _ = two_worker_run
+    work = tmp_path_factory.mktemp('dp1')
+    single = run_cli(['--config', config, '--run_mode', 'train', '--train_dataset_dir', data,
+                      '--batch_size', str(2 * PER_DEVICE_BATCH), '--output_dir', str(work / 'single')], work)
+    assert single.returncode == 0, single.stderr[-2000:]
+    return work / 'single', single
+
+
+def test_two_workers_end_with_identical_weights_equal_to_one_process_with_the_global_batch(two_worker_run,
+                                                                                         one_process_run):
+    work, _, data, result = two_worker_run
     assert result.returncode == 0, result.stdout[-3000:]
     # MindDataset shards without shuffle: rank r reads records r, r+2, r+4, ...; step s of the two ranks
     # together covers records 4s..4s+3, exactly what one process reads at step s with batch 4.
     global_batches = _global_batches(data, 2, PER_DEVICE_BATCH)
     single_batches = _global_batches(data, 1, 2 * PER_DEVICE_BATCH)
     assert global_batches == single_batches and len(global_batches) == 8
-
-    single = run_cli(['--config', config, '--run_mode', 'train', '--train_dataset_dir', data,
-                      '--batch_size', str(2 * PER_DEVICE_BATCH), '--output_dir', str(tmp_path / 'single')], tmp_path)
-    assert single.returncode == 0, single.stderr[-2000:]
+    single_dir, single = one_process_run
 
     # the gradient of every step: its norm (before any update) is the same as one process's
     alone_steps = logged_steps(single.stdout)
@@ -259,7 +268,7 @@ def test_two_workers_end_with_identical_weights_equal_to_one_process_with_the_gl
 
     rank0 = load_params(work / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
     rank1 = load_params(work / 'output' / 'checkpoint' / 'rank_1' / 'tiny_rank_1-1_8.ckpt')
-    alone = load_params(tmp_path / 'single' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
+    alone = load_params(single_dir / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
     names = network_names(rank0)
     assert len(names) >= 10 and names == network_names(alone)
     for name in rank0:
@@ -269,6 +278,53 @@ def test_two_workers_end_with_identical_weights_equal_to_one_process_with_the_gl
     assert moved > 1e3 * WEIGHT_ATOL  # steps 5-8 alone moved the weights far more than the tolerance
     for name in names:
         np.testing.assert_allclose(rank0[name], alone[name], rtol=0, atol=WEIGHT_ATOL, err_msg=name)
+
+
+def test_auto_trans_ckpt_resumes_a_two_worker_run_on_one_process_and_the_reverse(two_worker_run, one_process_run,
+                                                                                  tmp_path):
+    """Each run stops nowhere: it resumes from the other world size's step-4 checkpoint (auto_trans_ckpt lays it out
+    for this run) and must end where the uninterrupted runs ended, within the 2-worker vs 1-process tolerance."""
+    work, config, data, result = two_worker_run
+    single_dir, _ = one_process_run
+    assert result.returncode == 0, result.stdout[-3000:]
+    # the 2-worker run wrote its layout, as a compiled parallel run does, for the transform to read
+    assert sorted(os.listdir(work / 'output' / 'strategy')) == ['ckpt_strategy_rank_0.ckpt',
+                                                                 'ckpt_strategy_rank_1.ckpt']
+    expected = load_params(work / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
+    halfway = load_params(work / 'output' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_4.ckpt')
+    names = network_names(expected)
+    assert max(float(np.abs(halfway[n] - expected[n]).max()) for n in names) > 1e3 * WEIGHT_ATOL
+
+    one = run_cli(['--config', config, '--run_mode', 'train', '--train_dataset_dir', data, '--batch_size',
+                   str(2 * PER_DEVICE_BATCH), '--load_checkpoint', work / 'output' / 'checkpoint',
+                   '--src_strategy_path_or_dir', work / 'output' / 'strategy', '--auto_trans_ckpt', 'True',
+                   '--resume_training', 'tiny_rank_0-1_4.ckpt', '--output_dir', tmp_path / 'one'], tmp_path)
+    assert one.returncode == 0, one.stderr[-3000:]
+    log = one.stdout + one.stderr
+    assert 'auto_trans_ckpt: rank 0 loads ' + str(tmp_path / 'one' / 'transformed_checkpoint' / 'rank_0') in log
+    assert 'resuming from global step 4 (epoch 1)' in log
+    assert [step for step, _, _ in logged_steps(log)] == [5, 6, 7, 8]
+    resumed = load_params(tmp_path / 'one' / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
+    for name in names:
+        np.testing.assert_allclose(resumed[name], expected[name], rtol=0, atol=WEIGHT_ATOL, err_msg=name)
+
+    two = launch([train_order(config, data, ['--load_checkpoint', str(single_dir / 'checkpoint'), '--auto_trans_ckpt',
+                                             'True', '--resume_training', 'tiny_rank_0-1_4.ckpt', '--output_dir',
+                                             'output_two']), 2, free_port(), 'output_two/msrun_log', 'True', 120], work,
+                 env_extra={'LOG_MF_PATH': str(work / 'output_two' / 'log')})   # the launcher's default: output/log
+    assert two.returncode == 0, two.stdout[-3000:]
+    # rank 1 waited for rank 0, which wrote both ranks' copies of the complete checkpoint
+    assert sorted(os.listdir(work / 'output_two' / 'transformed_checkpoint')) == ['rank_0', 'rank_1']
+    alone = load_params(single_dir / 'checkpoint' / 'rank_0' / 'tiny_rank_0-1_8.ckpt')
+    for rank in (0, 1):
+        info = (work / 'output_two' / 'log' / f'rank_{rank}' / 'info.log').read_text()
+        assert f"auto_trans_ckpt: rank {rank} loads {work / 'output_two' / 'transformed_checkpoint' / f'rank_{rank}'}" \
+            in info
+        assert 'resuming from global step 4 (epoch 1)' in info
+        assert [step for step, _, _ in logged_steps(info)] == [5, 6, 7, 8]
+        resumed = load_params(work / 'output_two' / 'checkpoint' / f'rank_{rank}' / f'tiny_rank_{rank}-1_8.ckpt')
+        for name in names:
+            np.testing.assert_allclose(resumed[name], alone[name], rtol=0, atol=WEIGHT_ATOL, err_msg=name)
 
 
 def _wait_for_listener(port, process, timeout=60):

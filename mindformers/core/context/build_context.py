@@ -76,6 +76,18 @@ def context_is_built():
     return _STATE['built']
 
 
+def runtime_threads_from_env():
+    """MF_RUNTIME_NUM_THREADS=N: MindSpore's CPU kernel threads per process (context.runtime_num_threads), over the
+    YAML. Jobs sharing few cores (two test workers on two cores, msrun workers) run faster with 1 each: MindSpore's
+    default pool oversubscribes the cores, and tiny models gain nothing from a second thread. None when unset."""
+    value = os.environ.get('MF_RUNTIME_NUM_THREADS', '').strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"MF_RUNTIME_NUM_THREADS must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def init_context(use_parallel=False, context_config=None, parallel_config=None):
     """Set the MindSpore context; with `use_parallel` also start communication. Returns (rank_id, device_num)."""
     context = dict(context_config or {'mode': 'GRAPH_MODE', 'device_target': 'Ascend', 'device_id': 0})
@@ -100,6 +112,9 @@ def init_context(use_parallel=False, context_config=None, parallel_config=None):
     for key in _IGNORED_KEYS:
         context.pop(key, None)
     context = {k: v for k, v in context.items() if v is not None}
+    threads = runtime_threads_from_env()
+    if threads is not None:
+        context['runtime_num_threads'] = threads
     jit_config = context.pop('jit_config', None)
     ms.set_context(mode=MODE[mode], device_target=device_target, **context)
     if jit_config:

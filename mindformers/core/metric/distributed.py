@@ -7,11 +7,10 @@ summed, lists concatenated (those named in `_elementwise`: summed position by po
 present on several ranks, lists concatenated and numbers summed). MindSpore's own metrics are listed in
 `_BUILTIN_ACCUMULATORS`; any other metric stops a distributed evaluation before it starts.
 """
-import pickle
-
 import numpy as np
 
 from mindformers.tools.errors import ConfigError
+from mindformers.tools.utils import all_gather_objects
 
 _BUILTIN_ACCUMULATORS = {
     'Accuracy': ('_correct_num', '_total_num'),
@@ -68,18 +67,6 @@ def merge_metric_states(metric, states):
     elementwise = set(getattr(metric, '_elementwise', ()))
     for name in metric_accumulators(metric):
         setattr(metric, name, _merge_values([state[name] for state in states], name in elementwise))
-
-
-def all_gather_objects(obj):
-    """[obj of rank 0, obj of rank 1, ...]: pickled, padded to the longest, exchanged with AllGather."""
-    from mindspore import Tensor, ops  # pylint: disable=import-outside-toplevel
-    data = pickle.dumps(obj)
-    sizes = ops.AllGather()(Tensor(np.array([len(data)], np.int32))).asnumpy()
-    words = -(-int(sizes.max()) // 4)                # MindSpore's CPU AllGather takes no uint8: 4 bytes an int32
-    padded = np.zeros(words * 4, np.uint8)
-    padded[:len(data)] = np.frombuffer(data, np.uint8)
-    gathered = ops.AllGather()(Tensor(padded.view(np.int32).reshape(1, -1))).asnumpy()
-    return [pickle.loads(row.view(np.uint8)[:size].tobytes()) for row, size in zip(gathered, sizes)]
 
 
 def evaluate_metrics(metrics, group_size):

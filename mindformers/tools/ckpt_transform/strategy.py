@@ -7,8 +7,15 @@ second input (its bias as the bias-add strategy's), a `VocabEmbedding` table as 
 every other parameter is replicated. The device matrix of a stage is [data_parallel, model_parallel], so a
 dimension split model_parallel ways maps to device axis 0 (the rightmost) and an unsplit one to -1. MindSpore's
 own transform API (`mindspore.transform_checkpoints`) reads these files.
+
+With pipeline_stage > 1, rank r belongs to stage r // (data_parallel x model_parallel) and its file lists only the
+parameters of that stage (`current_stage` and every strategy item carry the stage, as a compiled pipeline run's
+file does, so `mindspore.merge_pipeline_strategys` merges them). The transformer layers are spread evenly over the
+stages in order; parameters built before the first layer (embeddings) belong to stage 0, those after the last
+(final norm, head) to the last stage.
 """
 import os
+import re
 
 from mindformers.tools.errors import ConfigError
 
@@ -59,13 +66,41 @@ def strategy_layouts(network, data_parallel, model_parallel, states=None):
     return layouts
 
 
+def parameter_stages(network, pipeline_stage):
+    """{parameter name: sorted stages holding it} with the layers (a `.<index>.` in the cell path) spread evenly
+    over `pipeline_stage` stages; a parameter used by cells of several stages (a head tied to the embedding
+    table) is in each of them."""
+    cells = [(name, cell) for name, cell in network.cells_and_names()]
+    indices = [int(m.group(1)) for name, _ in cells for m in [re.search(r'\.(\d+)(\.|$)', name)] if m]
+    num_layers = max(indices) + 1 if indices else 0
+    if num_layers < pipeline_stage:
+        raise ConfigError(f"pipeline_stage {pipeline_stage} needs at least as many transformer layers; the network "
+                          f"has {num_layers}")
+    stages, after_layers = {}, False
+    for name, cell in cells:
+        match = re.search(r'\.(\d+)(\.|$)', name)
+        if match:
+            stage, after_layers = int(match.group(1)) * pipeline_stage // num_layers, True
+        else:
+            stage = pipeline_stage - 1 if after_layers else 0
+        for param in cell.get_parameters(expand=False):
+            stages.setdefault(param.name, set()).add(stage)
+    return {name: sorted(found) for name, found in stages.items()}
+
+
 def write_strategy_file(path, layouts, stage=0):
-    """MindSpore's strategy-file format (node_strategy.proto ParallelStrategyMap), written atomically."""
+    """MindSpore's strategy-file format (node_strategy.proto ParallelStrategyMap), written atomically: a layout
+    item per parameter and a strategy item (its splits, tagged with the pipeline stage) per parameter."""
     from mindspore.train import node_strategy_pb2  # pylint: disable=import-outside-toplevel
     from mindformers.tools.checkpoint import write_bytes_atomic  # pylint: disable=import-outside-toplevel
     strategy = node_strategy_pb2.ParallelStrategyMap()
     strategy.current_stage = stage
     for name, (dev_matrix, tensor_map) in layouts.items():
+        item = strategy.parallel_strategy_item.add()
+        item.node_name = name
+        item.parallel_strategys.stage = stage
+        item.parallel_strategys.parallel_strategy.add().dim.extend(
+            [1 if axis < 0 else dev_matrix[len(dev_matrix) - 1 - axis] for axis in tensor_map])
         item = strategy.parallel_layout_item.add()
         item.param_name = name
         layout = item.parallel_layouts
@@ -81,13 +116,21 @@ def write_strategy_file(path, layouts, stage=0):
 
 
 def save_strategy_files(network, parallel_config, directory, states=None):
-    """output/strategy/ckpt_strategy_rank_{i}.ckpt for every rank of data_parallel x model_parallel devices."""
+    """output/strategy/ckpt_strategy_rank_{i}.ckpt for every rank of pipeline_stage x data_parallel x
+    model_parallel devices."""
     data_parallel = int(getattr(parallel_config, 'data_parallel', 1) or 1)
     model_parallel = int(getattr(parallel_config, 'model_parallel', 1) or 1)
-    if int(getattr(parallel_config, 'pipeline_stage', 1) or 1) > 1:
-        raise ConfigError("strategy files for pipeline_stage > 1 are not written on CPU yet; use data_parallel and "
-                          "model_parallel")
+    pipeline_stage = int(getattr(parallel_config, 'pipeline_stage', 1) or 1)
     layouts = strategy_layouts(network, data_parallel, model_parallel, states)
-    paths = [write_strategy_file(os.path.join(directory, f'ckpt_strategy_rank_{rank}.ckpt'), layouts)
-             for rank in range(data_parallel * model_parallel)]
+    stages = parameter_stages(network, pipeline_stage) if pipeline_stage > 1 else None
+    stage_devices = data_parallel * model_parallel
+    paths = []
+    for rank in range(pipeline_stage * stage_devices):
+        stage = rank // stage_devices
+        if stages is None:
+            mine = layouts
+        else:   # an optimizer state '<prefix>.<weight>' goes with its weight
+            mine = {name: layout for name, layout in layouts.items()
+                    if stage in stages.get(name, stages.get(name.partition('.')[2], ()))}
+        paths.append(write_strategy_file(os.path.join(directory, f'ckpt_strategy_rank_{rank}.ckpt'), mine, stage))
     return paths

@@ -48,8 +48,7 @@ def resolve_strategy(path, scratch):
     return path
 
 
-def read_layouts(strategy_file):
-    """{parameter name: (dev_matrix, tensor_map)} of a strategy file."""
+def _parse_strategy(strategy_file):
     from mindspore.train import node_strategy_pb2  # pylint: disable=import-outside-toplevel
     strategy = node_strategy_pb2.ParallelStrategyMap()
     try:
@@ -57,21 +56,40 @@ def read_layouts(strategy_file):
             strategy.ParseFromString(stream.read())
     except Exception as err:  # pylint: disable=broad-except  (protobuf raises its own DecodeError)
         raise ConfigError(f"{strategy_file} is not a MindSpore strategy file ({type(err).__name__})") from None
+    if not strategy.parallel_layout_item:
+        raise ConfigError(f"{strategy_file} is not a MindSpore strategy file: it holds no parameter layout")
+    return strategy
+
+
+def read_layouts(strategy_file):
+    """{parameter name: (dev_matrix, tensor_map)} of a strategy file: one stage's, or all stages' once merged
+    (names '<stage>-<parameter>'). A single stage's file of a pipeline layout (stage > 0) is refused: the
+    layout needs every stage's file, merged."""
+    strategy = _parse_strategy(strategy_file)
+    stages = {item.parallel_strategys.stage for item in strategy.parallel_strategy_item}
+    merged = any(item.param_name.partition('-')[0].isdigit() for item in strategy.parallel_layout_item)
+    if not merged and any(stages):
+        raise ConfigError(f"{strategy_file} is the strategy file of pipeline stage {max(stages)} alone; give the "
+                          f"folder of every rank's strategy file, whose stages are merged")
     layouts = {}
     for item in strategy.parallel_layout_item:
-        layout = item.parallel_layouts
         stage, _, name = item.param_name.rpartition('-')
-        if stage.isdigit() or strategy.current_stage:
-            raise ConfigError(f"{strategy_file} lays parameters out over pipeline stages; this tool transforms "
-                              f"data_parallel x model_parallel layouts only")
-        layouts[name] = (list(layout.dev_matrix[0].dim), list(layout.tensor_map[0].dim))
-    if not layouts:
-        raise ConfigError(f"{strategy_file} is not a MindSpore strategy file: it holds no parameter layout")
+        layout = item.parallel_layouts
+        layouts[name if stage.isdigit() else item.param_name] = (list(layout.dev_matrix[0].dim),
+                                                                  list(layout.tensor_map[0].dim))
     return layouts
 
 
-def device_count(layouts):
-    return int(np.prod(next(iter(layouts.values()))[0])) if layouts else 1
+def device_count(strategy_file):
+    """Devices a strategy file lays the checkpoint out over (None: 1, a complete checkpoint): the devices of a
+    stage times the stages."""
+    if strategy_file is None:
+        return 1
+    strategy = _parse_strategy(strategy_file)
+    stages = {int(item.param_name.partition('-')[0]) for item in strategy.parallel_layout_item
+              if item.param_name.partition('-')[0].isdigit()}
+    first = strategy.parallel_layout_item[0].parallel_layouts
+    return int(np.prod(list(first.dev_matrix[0].dim))) * max(len(stages), 1)
 
 
 def _splits(dev_matrix, tensor_map):
@@ -134,33 +152,46 @@ def transform_checkpoints(src_dir, dst_dir, src_strategy=None, dst_strategy=None
     with tempfile.TemporaryDirectory(prefix='mf_strategy_') as scratch:
         src_strategy = resolve_strategy(src_strategy, scratch)
         dst_strategy = resolve_strategy(dst_strategy, scratch)
-        src_layouts = read_layouts(src_strategy) if src_strategy else {}
-        dst_layouts = read_layouts(dst_strategy) if dst_strategy else {}
-        destinations = device_count(dst_layouts)
+        if src_strategy:
+            read_layouts(src_strategy)
+        if dst_strategy:
+            read_layouts(dst_strategy)
+        destinations = device_count(dst_strategy)
         if world_size not in (None, destinations):
             raise ConfigError(f"world_size {world_size} does not match dst_ckpt_strategy, which lays the checkpoint "
                               f"out over {destinations} devices")
-        files = source_files(src_dir, device_count(src_layouts))
-        import mindspore as ms  # pylint: disable=import-outside-toplevel
-        shapes = {name: tuple(value.shape) for name, value in ms.load_checkpoint(files[0]).items()}
-        if src_strategy:
-            check_layouts_fit(shapes, src_layouts, True, src_strategy)
-            full = {name: tuple(dim * split for dim, split in zip(shape, _splits(*src_layouts[name])))
-                    if name in src_layouts else shape for name, shape in shapes.items()}
-        else:
-            full = shapes
-        if dst_strategy:
-            check_layouts_fit(full, dst_layouts, False, dst_strategy)
-        ranks = list(range(destinations))
-        groups = [ranks[i::process_num] for i in range(min(process_num, len(ranks)))]
-        if len(groups) == 1:
-            _transform_ranks(ranks, files, dst_dir, prefix, src_strategy, dst_strategy, progress=True)
-        else:
-            # spawned, not forked: this process has MindSpore's threads running already
-            with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context('spawn')) as pool:
-                done = [pool.submit(_transform_ranks, group, files, dst_dir, prefix, src_strategy, dst_strategy)
-                        for group in groups]
-                with tqdm(total=len(ranks), desc='transforming', unit='rank') as bar:
-                    for future in done:
-                        bar.update(future.result())
+        files = source_files(src_dir, device_count(src_strategy))
+        return transform_files(files, dst_dir, src_strategy, dst_strategy, prefix, process_num)
+
+
+def transform_files(files, dst_dir, src_strategy, dst_strategy, prefix='checkpoint_', process_num=1):
+    """{source rank: .ckpt file} laid out by the strategy file `src_strategy` (None: one complete file) ->
+    `<dst_dir>/rank_<i>/<prefix><i>.ckpt` for every rank of `dst_strategy` (None: one complete file)."""
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    src_layouts = read_layouts(src_strategy) if src_strategy else {}
+    dst_layouts = read_layouts(dst_strategy) if dst_strategy else {}
+    for path in files.values():
+        if not str(path).endswith('.ckpt'):
+            raise ConfigError(f"MindSpore's transform reads .ckpt checkpoints; {path} is not one")
+    shapes = {name: tuple(value.shape) for name, value in ms.load_checkpoint(files[0]).items()}
+    if src_strategy:
+        check_layouts_fit(shapes, src_layouts, True, src_strategy)
+        full = {name: tuple(dim * split for dim, split in zip(shape, _splits(*src_layouts[name])))
+                if name in src_layouts else shape for name, shape in shapes.items()}
+    else:
+        full = shapes
+    if dst_strategy:
+        check_layouts_fit(full, dst_layouts, False, dst_strategy)
+    ranks = list(range(device_count(dst_strategy)))
+    groups = [ranks[i::process_num] for i in range(min(process_num, len(ranks)))]
+    if len(groups) == 1:
+        _transform_ranks(ranks, files, dst_dir, prefix, src_strategy, dst_strategy, progress=True)
+    else:
+        # spawned, not forked: this process has MindSpore's threads running already
+        with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context('spawn')) as pool:
+            done = [pool.submit(_transform_ranks, group, files, dst_dir, prefix, src_strategy, dst_strategy)
+                    for group in groups]
+            with tqdm(total=len(ranks), desc='transforming', unit='rank') as bar:
+                for future in done:
+                    bar.update(future.result())
     return [os.path.join(dst_dir, f'rank_{rank}', f'{prefix}{rank}.ckpt') for rank in ranks]

@@ -51,3 +51,23 @@ def test_only_save_strategy_may_name_a_layout_cpu_cannot_train():
     config['only_save_strategy'] = False
     with pytest.raises(ConfigError, match='pipeline_stage=2 need semi_auto_parallel'):
         check_parallel_config(config, 1, 'CPU')
+
+
+def test_mf_runtime_num_threads_sets_the_kernel_threads_over_the_yaml(monkeypatch):
+    import mindspore as ms  # pylint: disable=import-outside-toplevel
+    from mindformers.core.context.build_context import init_context, _STATE  # pylint: disable=C0415
+    before, mode, built = ms.get_context('runtime_num_threads'), ms.get_context('mode'), dict(_STATE)
+    try:
+        monkeypatch.setenv('MF_RUNTIME_NUM_THREADS', '3')
+        init_context(context_config={'mode': 0, 'device_target': 'CPU', 'runtime_num_threads': 2})
+        assert ms.get_context('runtime_num_threads') == 3
+        monkeypatch.delenv('MF_RUNTIME_NUM_THREADS')
+        init_context(context_config={'mode': 0, 'device_target': 'CPU', 'runtime_num_threads': 2})
+        assert ms.get_context('runtime_num_threads') == 2
+        for bad in ('0', 'two', '-1'):
+            monkeypatch.setenv('MF_RUNTIME_NUM_THREADS', bad)
+            with pytest.raises(ConfigError, match=f"MF_RUNTIME_NUM_THREADS must be a positive integer, got '{bad}'"):
+                init_context(context_config={'mode': 0, 'device_target': 'CPU'})
+    finally:
+        ms.set_context(runtime_num_threads=before, mode=mode)
+        _STATE.update(built)
