@@ -21,7 +21,7 @@ from mindformers.tools.logger import logger
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
 __all__ = ['ConstantWarmUpLR', 'LinearWithWarmUpLR', 'CosineWithWarmUpLR', 'CosineWithRestartsAndWarmUpLR',
-           'PolynomialWithWarmUpLR']
+           'PolynomialWithWarmUpLR', 'LearningRateWiseLayer', 'WarmUpDecayLR']
 
 
 def _is_number(value):
@@ -239,3 +239,62 @@ class PolynomialWithWarmUpLR(_WarmUpThenDecayLR):
 
     def _decay_py(self, progress):
         return (self.learning_rate - self.lr_end) * (1.0 - progress) ** self.power + self.lr_end
+
+
+@MindFormerRegister.register(MindFormerModuleType.LR)
+class LearningRateWiseLayer(LearningRateSchedule):
+    """`base_lr` (a schedule) times `lr_scale`: one layer's rate under layer-wise decay."""
+
+    def __init__(self, base_lr, lr_scale):
+        super().__init__()
+        if not isinstance(base_lr, LearningRateSchedule):
+            raise ConfigError(f"LearningRateWiseLayer base_lr must be a learning-rate schedule, got "
+                              f"{type(base_lr).__name__}")
+        self.base_lr = base_lr
+        self.lr_scale = float(lr_scale)
+
+    def construct(self, global_step):
+        return self.base_lr(global_step) * self.lr_scale
+
+
+@MindFormerRegister.register(MindFormerModuleType.LR)
+class WarmUpDecayLR(LearningRateSchedule):
+    """Upstream's BERT schedule: before `warmup_steps`, learning_rate * step / warmup_steps; from then on the decay
+    curve evaluated at the global step (not the step after warm-up): polynomial
+    (learning_rate - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end, or with `use_cosine`
+    end + (learning_rate - end) * (1 + cos(pi * min(step, decay_steps) / decay_steps)) / 2."""
+
+    def __init__(self, learning_rate, end_learning_rate, warmup_steps, decay_steps, power=1.0, use_cosine=False):
+        super().__init__()
+        _check_non_negative('learning_rate', learning_rate)
+        _check_non_negative('end_learning_rate', end_learning_rate)
+        _check_step_count('warmup_steps', warmup_steps, allow_zero=True)
+        _check_step_count('decay_steps', decay_steps, allow_zero=False)
+        self.learning_rate = float(learning_rate)
+        self.end_learning_rate = float(end_learning_rate)
+        self.warmup_steps = int(warmup_steps)
+        self.decay_steps = int(decay_steps)
+        self.power = float(power)
+        self.use_cosine = bool(use_cosine)
+
+    def get_lr(self, step):
+        if step < self.warmup_steps:
+            return self.learning_rate * step / self.warmup_steps
+        progress = min(step, self.decay_steps) / self.decay_steps
+        span = self.learning_rate - self.end_learning_rate
+        if self.use_cosine:
+            return self.end_learning_rate + span * 0.5 * (1 + math.cos(math.pi * progress))
+        return span * (1 - progress) ** self.power + self.end_learning_rate
+
+    def construct(self, global_step):
+        step = ops.cast(global_step, mstype.float32)
+        progress = ops.minimum(step, float(self.decay_steps)) / float(self.decay_steps)
+        span = self.learning_rate - self.end_learning_rate
+        if self.use_cosine:
+            decayed = self.end_learning_rate + span * 0.5 * (1.0 + ops.cos(progress * math.pi))
+        else:
+            decayed = span * ops.pow(1.0 - progress, self.power) + self.end_learning_rate
+        if self.warmup_steps > 0:
+            warm = self.learning_rate * step / float(self.warmup_steps)
+            return ops.select(step < float(self.warmup_steps), warm, decayed)
+        return decayed
