@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from mindspore import nn, Tensor
 
-from mindformers.core.loss import CrossEntropyLoss, build_loss
+from mindformers.core.loss import CrossEntropyLoss, L1Loss, MSELoss, build_loss
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
 
@@ -88,7 +88,9 @@ def test_build_loss_resolves_cross_entropy_to_the_mindformers_class():
 
 
 @pytest.mark.parametrize("name,expected_cls", [("SoftmaxCrossEntropyWithLogits", nn.SoftmaxCrossEntropyWithLogits),
-                                               ("MSELoss", nn.MSELoss), ("L1Loss", nn.L1Loss)])
+                                               ("SmoothL1Loss", nn.SmoothL1Loss),
+                                               # upstream registers its own under MindSpore's names, as here
+                                               ("MSELoss", MSELoss), ("L1Loss", L1Loss)])
 def test_build_loss_builds_mindspore_losses(name, expected_cls):
     assert type(build_loss(class_name=name)) is expected_cls  # pylint: disable=unidiomatic-typecheck
     assert type(build_loss({'type': name})) is expected_cls  # pylint: disable=unidiomatic-typecheck
