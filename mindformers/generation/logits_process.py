@@ -80,7 +80,7 @@ class TopKLogitsWarper(LogitsWarper):
 class TopPLogitsWarper(LogitsWarper):
     """Keep the smallest set of most probable tokens whose probability mass reaches top_p (at least
     `min_tokens_to_keep`); the others get `filter_value`. As upstream, only the `candidate_token_num` most probable
-    tokens are candidates (None: all of them)."""
+    tokens are candidates, and the mass is counted over them (None: all of them)."""
 
     def __init__(self, top_p, filter_value=UPSTREAM_FILTER_VALUE, min_tokens_to_keep=1, candidate_token_num=200):
         if not 0 < top_p <= 1:
@@ -95,11 +95,12 @@ class TopPLogitsWarper(LogitsWarper):
     def __call__(self, input_ids, scores):
         order = np.argsort(-scores, axis=-1, kind='stable')
         sorted_scores = np.take_along_axis(scores, order, -1)
-        probs = softmax(sorted_scores)
+        count = scores.shape[-1] if self.candidate_token_num is None else min(self.candidate_token_num,
+                                                                               scores.shape[-1])
+        probs = softmax(sorted_scores[:, :count])      # as upstream: the distribution over the candidates only
         cumulative = np.cumsum(probs, axis=-1)
-        remove_sorted = cumulative - probs >= self.top_p   # mass before this token already reached top_p
-        if self.candidate_token_num is not None:
-            remove_sorted[:, self.candidate_token_num:] = True
+        remove_sorted = np.ones(scores.shape, dtype=bool)
+        remove_sorted[:, :count] = cumulative - probs >= self.top_p   # the mass before this token reached top_p
         remove_sorted[:, :max(self.min_tokens_to_keep, 1)] = False
         remove = np.zeros_like(remove_sorted)
         np.put_along_axis(remove, order, remove_sorted, -1)

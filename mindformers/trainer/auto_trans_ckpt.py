@@ -8,6 +8,7 @@ transform API (see mindformers/tools/ckpt_transform/), into output/transformed_c
 ranks wait for it in a collective that also carries its error, then every rank loads its own folder.
 """
 import os
+import re
 import shutil
 import tempfile
 
@@ -26,16 +27,23 @@ TRANSFORMED = 'transformed_checkpoint'
 def write_run_strategy(network, group_size, states=None):
     """output/strategy/ckpt_strategy_rank_<this rank>.ckpt: the layout of this run's parameters (and optimizer
     states), as a compiled parallel run writes it; returns its path. Runs here are data parallel (model_parallel
-    and pipeline_stage > 1 are refused before), so every one of the `group_size` ranks holds every parameter."""
+    and pipeline_stage > 1 are refused before), so every one of the `group_size` ranks holds every parameter.
+    Rank 0 removes the files of ranks this run does not have (left by a larger run in the same output_dir)."""
+    folder = os.path.join(get_output_root_path(), 'strategy')
+    rank = get_real_rank()
+    if rank == 0 and os.path.isdir(folder):
+        for name in os.listdir(folder):
+            match = re.fullmatch(r'ckpt_strategy_rank_(\d+)\.ckpt', name)
+            if match and int(match.group(1)) >= group_size:
+                os.remove(os.path.join(folder, name))
     layouts = strategy_layouts(network, group_size, 1, states)
-    path = os.path.join(get_output_root_path(), 'strategy', f'ckpt_strategy_rank_{get_real_rank()}.ckpt')
-    return write_strategy_file(path, layouts)
+    return write_strategy_file(os.path.join(folder, f'ckpt_strategy_rank_{rank}.ckpt'), layouts)
 
 
 def _source_files(load_checkpoint, ranks, resume_name):
     """{source rank: the file it contributes}, the same training step in every rank."""
-    if resume_name is True and ranks > 1:
-        resume_name = get_common_resume_checkpoint(load_checkpoint, ranks) or True
+    if not isinstance(resume_name, str) and ranks > 1:   # the newest step every rank saved (meta.json rule)
+        resume_name = get_common_resume_checkpoint(load_checkpoint, ranks) or resume_name
     files = {}
     for rank in range(ranks):
         files[rank] = resolve_checkpoint_files(load_checkpoint, rank, resume_name)[0]
@@ -58,7 +66,11 @@ def _source(load_checkpoint, src_strategy, resume_name, scratch):
         if len(found) != 1:
             raise ConfigError(f"auto_trans_ckpt: load_checkpoint {path} holds {len(found)} checkpoint files; give "
                               f"one complete checkpoint or a folder of rank_* folders")
-        return {0: found[0]}, resolve_strategy(src_strategy, scratch)
+        if src_strategy:
+            raise ConfigError(f"auto_trans_ckpt: load_checkpoint {path} holds one complete checkpoint, but "
+                              f"src_strategy_path_or_dir names a sharded layout; give the folder of rank_* folders "
+                              f"or drop src_strategy_path_or_dir")
+        return {0: found[0]}, None
     strategy = resolve_strategy(src_strategy, scratch)
     if strategy is None:
         ranks = sorted(d for d in os.listdir(path) if d.startswith('rank_') and os.path.isdir(os.path.join(path, d)))
@@ -70,13 +82,18 @@ def _source(load_checkpoint, src_strategy, resume_name, scratch):
     return _source_files(path, device_count(strategy), resume_name), strategy
 
 
-def _transform_on_rank_0(config, resume_name, dst_strategy, destination):
-    """Rank 0's work; returns (transformed?, error message or None)."""
+def _transform_on_rank_0(config, resume_name, network, group_size, states, destination):
+    """Rank 0's work; returns whether it transformed (False: a complete source on one process)."""
     with tempfile.TemporaryDirectory(prefix='mf_auto_trans_') as scratch:
+        # the source strategy may be this output_dir's strategy folder, which this run rewrites only after loading
         files, src_strategy = _source(config.load_checkpoint, config.src_strategy_path_or_dir, resume_name, scratch)
+        dst_strategy = None
+        if group_size > 1:
+            dst_strategy = write_strategy_file(os.path.join(scratch, 'destination.ckpt'),
+                                               strategy_layouts(network, group_size, 1, states))
         if src_strategy is None and dst_strategy is None:
             return False
-        if os.path.abspath(files[0]).startswith(os.path.abspath(destination) + os.sep):
+        if os.path.realpath(files[0]).startswith(os.path.realpath(destination) + os.sep):
             raise ConfigError(f"auto_trans_ckpt: load_checkpoint {config.load_checkpoint} is inside {destination}, "
                               f"which the transform rewrites; copy it elsewhere first")
         logger.info("auto_trans_ckpt: transforming %s (%s) into %s (%s)", config.load_checkpoint,
@@ -99,13 +116,13 @@ def auto_transform_checkpoint(config, network, states=None, resume_name=None):
     if not isinstance(config.transform_process_num, (int, type(None))) or isinstance(
             config.transform_process_num, bool) or (config.transform_process_num or 1) < 1:
         raise ConfigError(f"transform_process_num must be a positive integer, got {config.transform_process_num!r}")
-    group_size, rank = communication_group_size(), get_real_rank()
-    dst_strategy = write_run_strategy(network, group_size, states) if group_size > 1 else None
+    group_size = communication_group_size()
+    rank = get_real_rank() if group_size > 1 else 0     # msrun without communication: every process is alone
     destination = os.path.join(get_output_root_path(), TRANSFORMED)
     error, transformed = None, False
     if rank == 0:
         try:
-            transformed = _transform_on_rank_0(config, resume_name, dst_strategy, destination)
+            transformed = _transform_on_rank_0(config, resume_name, network, group_size, states, destination)
         except MindFormerError as err:
             error = err
         except Exception as err:  # pylint: disable=broad-except  (MindSpore's transform raises many kinds)
@@ -122,5 +139,6 @@ def auto_transform_checkpoint(config, network, states=None, resume_name=None):
         logger.info("auto_trans_ckpt: %s is complete and this run is one process; loading it as it is",
                     config.load_checkpoint)
         return config.load_checkpoint, resume_name
-    logger.info("auto_trans_ckpt: rank %d loads %s", rank, os.path.join(destination, f'rank_{rank}'))
-    return destination, None
+    folder = os.path.join(destination, f'rank_{rank}')
+    logger.info("auto_trans_ckpt: rank %d loads %s", rank, folder)
+    return folder, None

@@ -247,9 +247,6 @@ class BaseTrainer:
             raise ConfigError(f"skip_nan_step needs runner_wrapper MFTrainOneStepCell (it skips the update of a "
                               f"non-finite step); {type(wrapper).__name__} would apply it")
 
-        if communication_group_size() > 1:      # as a compiled parallel run does: its layout, for transform_ckpt
-            write_run_strategy(network, communication_group_size(),
-                               {param.name: tuple(param.shape) for param in wrapper.get_parameters()})
         initial_step = 0
         if config.load_checkpoint:
             params = self.load_weights(config, network, wrapper, resume=bool(config.resume_training))
@@ -263,6 +260,10 @@ class BaseTrainer:
                             initial_step // steps_per_epoch + 1)
         elif config.resume_training:
             raise ConfigError("resume_training needs load_checkpoint (the checkpoint folder, e.g. output/checkpoint)")
+        if communication_group_size() > 1:      # as a compiled parallel run does: its layout, for transform_ckpt
+            # (after loading: auto_trans_ckpt may have read the previous run's files in this folder)
+            write_run_strategy(network, communication_group_size(),
+                               {param.name: tuple(param.shape) for param in wrapper.get_parameters()})
 
         callback_list = self._train_callbacks(config, callbacks, steps_per_epoch, epochs, initial_step,
                                               global_batch, accumulation, network)

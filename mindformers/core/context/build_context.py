@@ -83,7 +83,7 @@ def runtime_threads_from_env():
     value = os.environ.get('MF_RUNTIME_NUM_THREADS', '').strip()
     if not value:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
         raise ConfigError(f"MF_RUNTIME_NUM_THREADS must be a positive integer, got {value!r}")
     return int(value)
 

@@ -264,8 +264,10 @@ class WarmUpDecayLR(LearningRateSchedule):
     (learning_rate - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end, or with `use_cosine`
     end + (learning_rate - end) * (1 + cos(pi * min(step, decay_steps) / decay_steps)) / 2."""
 
-    def __init__(self, learning_rate, end_learning_rate, warmup_steps, decay_steps, power=1.0, use_cosine=False):
+    def __init__(self, learning_rate, end_learning_rate, warmup_steps, decay_steps, power=1.0, use_cosine=False,
+                 total_steps=None, **kwargs):
         super().__init__()
+        _warn_unused(type(self).__name__, kwargs)   # total_steps (a Trainer fills it in) plays no part here
         _check_non_negative('learning_rate', learning_rate)
         _check_non_negative('end_learning_rate', end_learning_rate)
         _check_step_count('warmup_steps', warmup_steps, allow_zero=True)

@@ -28,7 +28,8 @@ def test_warm_up_decay_lr_is_warm_up_then_mindsporess_decay_at_the_global_step(u
     np.testing.assert_allclose([schedule.get_lr(step) for step in STEPS], expected, rtol=1e-5, atol=1e-12)
     assert got[0] == 0 and got[-1] == pytest.approx(1e-5)       # step 45 is past decay_steps: the end value
     built = build_lr({'type': 'WarmUpDecayLR', 'learning_rate': 1e-3, 'end_learning_rate': 1e-5,
-                      'warmup_steps': 5, 'decay_steps': 30, 'power': 2.0, 'use_cosine': use_cosine})
+                      'warmup_steps': 5, 'decay_steps': 30, 'power': 2.0, 'use_cosine': use_cosine,
+                      'total_steps': 100})           # what a Trainer adds to every schedule
     np.testing.assert_array_equal(_values(built), got)
 
 

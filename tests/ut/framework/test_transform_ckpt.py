@@ -235,6 +235,9 @@ def test_auto_trans_ckpt_bad_input_is_one_line(work, output):
         (_auto_config(tmp, inside, tmp / 'strategy'),
          f"auto_trans_ckpt: load_checkpoint {inside} is inside {os.path.join(output, 'transformed_checkpoint')}, "
          f"which the transform rewrites; copy it elsewhere first"),
+        (_auto_config(tmp, tmp / 'full' / 'rank_0', tmp / 'strategy'),
+         f"auto_trans_ckpt: load_checkpoint {tmp / 'full' / 'rank_0'} holds one complete checkpoint, but "
+         f"src_strategy_path_or_dir names a sharded layout"),
         (_auto_config(tmp, tmp / 'sharded', tmp / 'nowhere'), f"strategy file {tmp / 'nowhere'} does not exist"),
     ]
     for config, message in cases:
@@ -242,3 +245,15 @@ def test_auto_trans_ckpt_bad_input_is_one_line(work, output):
             BaseTrainer.load_weights(config, tiny(2, 2))
         assert str(raised.value).startswith(message), str(raised.value)
     assert os.listdir(os.path.join(output, 'transformed_checkpoint')) == ['old']
+
+
+def test_a_run_writes_its_strategy_and_rank_0_removes_the_files_of_ranks_it_does_not_have(output):
+    from mindformers.trainer.auto_trans_ckpt import write_run_strategy  # pylint: disable=import-outside-toplevel
+    from mindformers.tools.ckpt_transform.transform import device_count  # pylint: disable=import-outside-toplevel
+    folder = os.path.join(output, 'strategy')
+    os.makedirs(folder)
+    for name in ('ckpt_strategy_rank_2.ckpt', 'ckpt_strategy_rank_3.ckpt', 'notes.ckpt'):   # a 4-rank run's leftovers
+        open(os.path.join(folder, name), 'wb').close()
+    path = write_run_strategy(tiny(1), 2)
+    assert sorted(os.listdir(folder)) == ['ckpt_strategy_rank_0.ckpt', 'notes.ckpt']
+    assert device_count(path) == 2

@@ -214,10 +214,14 @@ def test_upstream_defaults_and_a_list_passing_keyword_arguments():
     # upstream's defaults: filtered logits become -50000; top-p looks at the 200 most probable tokens only
     top_k = TopKLogitsWarper(3)(None, scores.copy())
     assert (top_k == -50000).sum() == 2 * 297 and np.isfinite(top_k).all()
-    kept = TopPLogitsWarper(0.999)(None, scores.copy()) != -50000
-    assert kept.sum(axis=-1).tolist() == [200, 200]
-    ranks = np.argsort(np.argsort(-scores, axis=-1), axis=-1)
-    assert (kept == (ranks < 200)).all()
+    kept = TopPLogitsWarper(0.9)(None, scores.copy()) != -50000
+    for row in range(2):                        # the mass is that of the softmax over the 200 candidates alone
+        order = np.argsort(-scores[row], kind='stable')[:200]
+        probs = softmax(scores[row][order][None])[0]
+        expected = set(order[np.cumsum(probs) - probs < 0.9].tolist())
+        assert set(np.flatnonzero(kept[row]).tolist()) == expected
+        whole = softmax(scores[row][None])[0][order]        # over the whole vocabulary more would be kept
+        assert len(expected) < int((np.cumsum(whole) - whole < 0.9).sum()) <= 200
 
     class Ban(LogitsProcessor):      # a user's processor with an argument of its own
         def __call__(self, input_ids, scores, banned):
