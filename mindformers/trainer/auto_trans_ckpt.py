@@ -3,7 +3,8 @@
 The source is one complete checkpoint file (or a folder holding one, or a single rank_0 folder), or a sharded
 checkpoint: rank_<i> folders with `src_strategy_path_or_dir` (a strategy file, or the folder of per-rank files a
 run wrote to output/strategy/). The destination is this run: one complete checkpoint for a single process, else
-its own strategy (written to output/strategy/ckpt_strategy_rank_<i>.ckpt). Rank 0 transforms, with MindSpore's
+its own layout (a scratch strategy file on rank 0: this run writes output/strategy/ only after loading, since the
+source strategy may be that very folder). Rank 0 transforms, with MindSpore's
 transform API (see mindformers/tools/ckpt_transform/), into output/transformed_checkpoint/rank_<i>/; the other
 ranks wait for it in a collective that also carries its error, then every rank loads its own folder.
 """
