@@ -51,15 +51,20 @@ def _source_files(load_checkpoint, ranks, resume_name):
     return files
 
 
+def _complete(file, where, src_strategy):
+    """A complete checkpoint file is loaded without a source strategy; one given names a layout it does not have."""
+    if src_strategy:
+        raise ConfigError(f"auto_trans_ckpt: load_checkpoint {file} {where}, a complete checkpoint, but "
+                          f"src_strategy_path_or_dir names a sharded layout; give the folder of rank_* folders "
+                          f"or drop src_strategy_path_or_dir")
+    return file
+
+
 def _source(load_checkpoint, src_strategy, resume_name, scratch):
     """(files by source rank, the source's strategy file or None for a complete checkpoint)."""
     path = os.path.expanduser(str(load_checkpoint))
     if os.path.isfile(path):
-        if src_strategy:
-            raise ConfigError(f"auto_trans_ckpt: load_checkpoint {path} is one file, a complete checkpoint, but "
-                              f"src_strategy_path_or_dir names a sharded layout; give the folder of rank_* folders "
-                              f"or drop src_strategy_path_or_dir")
-        return {0: path}, None
+        return {0: _complete(path, 'is one file', src_strategy)}, None
     if not os.path.isdir(path):
         raise CheckpointError(f"load_checkpoint path does not exist: {path}")
     if not has_rank_folders(path):
@@ -67,11 +72,7 @@ def _source(load_checkpoint, src_strategy, resume_name, scratch):
         if len(found) != 1:
             raise ConfigError(f"auto_trans_ckpt: load_checkpoint {path} holds {len(found)} checkpoint files; give "
                               f"one complete checkpoint or a folder of rank_* folders")
-        if src_strategy:
-            raise ConfigError(f"auto_trans_ckpt: load_checkpoint {path} holds one complete checkpoint, but "
-                              f"src_strategy_path_or_dir names a sharded layout; give the folder of rank_* folders "
-                              f"or drop src_strategy_path_or_dir")
-        return {0: found[0]}, None
+        return {0: _complete(found[0], f'(in {path}) is the one file of its folder', src_strategy)}, None
     strategy = resolve_strategy(src_strategy, scratch)
     if strategy is None:
         ranks = sorted(d for d in os.listdir(path) if d.startswith('rank_') and os.path.isdir(os.path.join(path, d)))

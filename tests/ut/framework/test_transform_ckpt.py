@@ -228,7 +228,8 @@ def test_auto_trans_ckpt_bad_input_is_one_line(work, output):
     cases = [
         (_auto_config(tmp, tmp / 'sharded'),
          f"auto_trans_ckpt: load_checkpoint {tmp / 'sharded'} holds 4 rank folders, a sharded checkpoint; give its "
-         f"strategy with src_strategy_path_or_dir (the strategy folder of the run that saved it, e.g. output/strategy)"),
+         f"strategy with src_strategy_path_or_dir (the strategy folder of the run that saved it, "
+         f"e.g. output/strategy)"),
         (_auto_config(tmp, complete, tmp / 'strategy'),
          f"auto_trans_ckpt: load_checkpoint {complete} is one file, a complete checkpoint, but "
          f"src_strategy_path_or_dir names a sharded layout"),
@@ -236,8 +237,8 @@ def test_auto_trans_ckpt_bad_input_is_one_line(work, output):
          f"auto_trans_ckpt: load_checkpoint {inside} is inside {os.path.join(output, 'transformed_checkpoint')}, "
          f"which the transform rewrites; copy it elsewhere first"),
         (_auto_config(tmp, tmp / 'full' / 'rank_0', tmp / 'strategy'),
-         f"auto_trans_ckpt: load_checkpoint {tmp / 'full' / 'rank_0'} holds one complete checkpoint, but "
-         f"src_strategy_path_or_dir names a sharded layout"),
+         f"auto_trans_ckpt: load_checkpoint {complete} (in {tmp / 'full' / 'rank_0'}) is the one file of its "
+         f"folder, a complete checkpoint, but src_strategy_path_or_dir names a sharded layout"),
         (_auto_config(tmp, tmp / 'sharded', tmp / 'nowhere'), f"strategy file {tmp / 'nowhere'} does not exist"),
     ]
     for config, message in cases:
