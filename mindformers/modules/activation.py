@@ -59,12 +59,32 @@ _ACTIVATIONS = {
     'silu': SiLU,
     'swish': SiLU,
     'relu': ReLU,
+    # the rest of upstream's get_activation table: MindSpore's own cells
+    'relu6': nn.ReLU6,
+    'tanh': nn.Tanh,
+    'sigmoid': nn.Sigmoid,
+    'hswish': nn.HSwish,
+    'hsigmoid': nn.HSigmoid,
+    'elu': nn.ELU,
+    'logsigmoid': nn.LogSigmoid,
+    'prelu': nn.PReLU,
+    'leakyrelu': lambda: nn.LeakyReLU(alpha=0.2),
+    'softmin': nn.Softmin,
+    'softmax': nn.Softmax,
+    'logsoftmax': nn.LogSoftmax,
+    'tanhshrink': nn.Tanhshrink,
+    'hardtanh': nn.Hardtanh,
+    'softsign': nn.Softsign,
+    'softshrink': nn.SoftShrink,
+    'hshrink': nn.HShrink,
+    'mish': nn.Mish,
 }
 
 
 def get_activation(name):
-    """A new activation cell for `name` (case-insensitive); unknown names are a ConfigError listing the known."""
-    if isinstance(name, nn.Cell):
+    """A new activation cell for `name` (case-insensitive; None stays None); unknown names are a ConfigError listing
+    the known ones."""
+    if name is None or isinstance(name, nn.Cell):
         return name
     key = str(name).lower()
     if key not in _ACTIVATIONS:

@@ -12,7 +12,7 @@ import math
 from mindspore import nn, ops
 
 from mindformers.modules.kv_cache import KVCache
-from mindformers.modules.layers import Linear
+from mindformers.modules.layers import Linear, attention_probs
 from mindformers.modules.rotary import apply_rotary
 from mindformers.tools.dtype import runtime_dtype
 
@@ -89,13 +89,7 @@ class MultiHeadAttention(nn.Cell):
         return query, key, self._heads(self.wv(x), self.n_kv_heads)
 
     def _probs(self, scores, bias, dtype):
-        scores = ops.cast(scores, self.softmax_dtype)
-        if bias is not None:          # None: every query sees every key (vision encoders)
-            scores = scores + bias
-        probs = ops.cast(self.softmax(scores), dtype)
-        if self.attention_dropout is not None:
-            probs = self.attention_dropout(probs)
-        return probs
+        return attention_probs(scores, bias, self.softmax, self.softmax_dtype, dtype, self.attention_dropout)
 
     def construct(self, x, bias, freqs=None, fill_cache=False, prefix_key_value=None, query_input=None):
         """x: (batch, seq, dim); bias: additive, broadcastable to (batch, heads, seq, seq) (causal mask, plus

@@ -40,26 +40,32 @@ class RMSNorm(nn.Cell):
 
 
 class LayerNorm(nn.Cell):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last axis, computed in `compute_type`
-    (float32 by default) and returned in the input's dtype. Params `weight` (ones) and `bias` (zeros)."""
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last axis (the last len(dim) axes when `dim` is a
+    shape), computed in `compute_type` (float32 by default) and returned in the input's dtype. Params `weight`
+    (ones) and `bias` (zeros)."""
 
     def __init__(self, dim, eps=1e-5, compute_type='float32', param_init_type='float32'):
         super().__init__()
         self.eps = eps
         self.compute_type = runtime_dtype(compute_type, 'layernorm_compute_type')
-        param_dtype = runtime_dtype(param_init_type, 'param_init_type')
-        self.weight = Parameter(initializer('ones', (dim,), param_dtype), name='weight')
-        self.bias = Parameter(initializer('zeros', (dim,), param_dtype), name='bias')
-        self.layer_norm = ops.LayerNorm(begin_norm_axis=-1, begin_params_axis=-1, epsilon=eps)
+        shape = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+        self._init_params(shape, runtime_dtype(param_init_type, 'param_init_type'))
+        self.layer_norm = ops.LayerNorm(begin_norm_axis=-len(shape), begin_params_axis=-len(shape), epsilon=eps)
+
+    def _init_params(self, shape, dtype):
+        self.weight = Parameter(initializer('ones', shape, dtype), name='weight')
+        self.bias = Parameter(initializer('zeros', shape, dtype), name='bias')
 
     def shard(self, strategy_in):
         """strategy_in: how (batch, seq, hidden) activations split, e.g. (dp, 1, 1)."""
         self.layer_norm.shard((strategy_in, (1,), (1,)))
         return self
 
-    def construct(self, x):
+    def _normalize(self, x, weight, bias):
         original = x.dtype
-        out, _, _ = self.layer_norm(ops.cast(x, self.compute_type), ops.cast(self.weight, self.compute_type),
-                                    ops.cast(self.bias, self.compute_type))
+        out, _, _ = self.layer_norm(ops.cast(x, self.compute_type), ops.cast(weight, self.compute_type),
+                                    ops.cast(bias, self.compute_type))
         return ops.cast(out, original)
 
+    def construct(self, x):
+        return self._normalize(x, self.weight, self.bias)
