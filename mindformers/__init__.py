@@ -22,4 +22,5 @@ from mindformers.pipeline import (pipeline, TextGenerationPipeline, TextClassifi
                                  ImageClassificationPipeline, MaskedImageModelingPipeline,
                                  ZeroShotImageClassificationPipeline)
 from mindformers.run_check import run_check
+from mindformers.tools import logger, ActionDict, cloud_monitor, Local2ObsMonitor, Obs2Local, mox_adapter
 from mindformers.pet import LoraConfig, get_pet_model

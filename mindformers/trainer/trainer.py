@@ -18,6 +18,7 @@ from mindformers.tools.utils import (set_output_path, get_output_root_path, get_
                                      set_seed)
 from mindformers.trainer.build_trainer import build_trainer
 from mindformers.trainer.training_args import TrainingArguments
+from mindformers.trainer.config_args import ConfigArguments
 
 _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
                   'text_classification': 'TextClassificationTrainer',
@@ -34,7 +35,7 @@ _TASK_TRAINERS = {'text_generation': 'CausalLanguageModelingTrainer',
 class Trainer:
     """Train, fine-tune, evaluate and predict with a task's default YAML, a YAML/config, or an instance.
 
-    `args` may be a YAML path, a MindFormerConfig, or TrainingArguments (applied on top of the task
+    `args` may be a YAML path, a MindFormerConfig, TrainingArguments or ConfigArguments (applied on top of the task
     YAML of `model`). `model` may be a supported name (e.g. 'llama2_7b'), or a model instance.
     Datasets may be a MindRecord file/folder path, a MindSpore dataset, or come from the YAML.
     """
@@ -60,11 +61,11 @@ class Trainer:
             raise ConfigError(f"model must be a model name, a YAML path or a model instance, got "
                               f"{type(model).__name__}")
         self.model_name = model_name or 'common'
-        if model_yaml is not None and (args is None or isinstance(args, TrainingArguments)):
+        if model_yaml is not None and (args is None or isinstance(args, (TrainingArguments, ConfigArguments))):
             training_args, args = args, model_yaml
             self.config = self._resolve_config(args)
             if training_args is not None:
-                self.config = training_args.convert_args_to_mindformers_config(self.config)
+                self.config = _apply_args(training_args, self.config)
         else:
             self.config = self._resolve_config(args)
         register_research_classes(self.config, args if isinstance(args, str) else None)
@@ -109,13 +110,13 @@ class Trainer:
             if not os.path.isfile(args):
                 raise ConfigError(f"config file not found: {args}")
             return MindFormerConfig(args)
-        if args is not None and not isinstance(args, TrainingArguments):
-            raise ConfigError(f"args must be a YAML path, a MindFormerConfig or TrainingArguments, got "
-                              f"{type(args).__name__}")
+        if args is not None and not isinstance(args, (TrainingArguments, ConfigArguments)):
+            raise ConfigError(f"args must be a YAML path, a MindFormerConfig, TrainingArguments or ConfigArguments, "
+                              f"got {type(args).__name__}")
         task_name = self.task if self.task != 'general' else 'text_generation'
         config = MindFormerConfig(MindFormerBook.get_task_config_path(task_name, self.model_name))
-        if isinstance(args, TrainingArguments):
-            config = args.convert_args_to_mindformers_config(config)
+        if args is not None:
+            config = _apply_args(args, config)
         return config
 
     def _dataset_arg(self, dataset, section):
@@ -258,3 +259,10 @@ def _record_live_parallel_context(config):
     config.parallel.parallel_mode = mode
     config.parallel.full_batch = bool(ms.get_auto_parallel_context('full_batch'))
     config.use_parallel = True
+
+
+def _apply_args(args, config):
+    """TrainingArguments or ConfigArguments on top of a task config."""
+    if isinstance(args, ConfigArguments):
+        return args.apply_to(config)
+    return args.convert_args_to_mindformers_config(config)

@@ -4,7 +4,7 @@ from mindspore import nn, ops, Parameter, Tensor
 from mindspore.context import ParallelMode
 from mindspore.nn.learning_rate_schedule import LearningRateSchedule
 
-from mindformers.tools.errors import ConfigError
+from mindformers.tools.errors import ConfigError, NotAvailableError
 from mindformers.tools.register import MindFormerRegister, MindFormerModuleType
 
 
@@ -199,3 +199,28 @@ def _first_lr(optimizer):
 
 
 MindFormerRegister.register_cls(MFTrainOneStepCell, MindFormerModuleType.WRAPPER, alias='mf_wrapper')
+
+
+@MindFormerRegister.register(MindFormerModuleType.WRAPPER)
+class MFPipelineWithLossScaleCell(MFTrainOneStepCell):
+    """Upstream's pipeline-parallel training cell. Each batch holds `micro_batch_num` micro-batches whose gradients
+    are accumulated before one update, with loss scaling and optional global-norm clipping; returns what
+    MFTrainOneStepCell returns. Pipeline stages > 1 need semi-auto parallel compilation, which MindSpore does not
+    run on CPU: there it stops in one line; with one stage (data parallel or one device) it runs here."""
+
+    def __init__(self, network, optimizer, use_clip_grad=True, max_grad_norm=1.0, scale_sense=1.0, micro_batch_num=1,
+                 **kwargs):
+        if not isinstance(micro_batch_num, int) or isinstance(micro_batch_num, bool) or micro_batch_num < 1:
+            raise ConfigError(f"MFPipelineWithLossScaleCell: micro_batch_num must be a positive integer, got "
+                              f"{micro_batch_num!r}")
+        parallel_config = kwargs.get('parallel_config')
+        stages = max(int(getattr(parallel_config, 'pipeline_stage', 1) or 1),
+                     int(ms.get_auto_parallel_context('pipeline_stages') or 1))
+        if stages > 1 and ms.get_context('device_target') == 'CPU':
+            raise NotAvailableError(f"MFPipelineWithLossScaleCell: pipeline_stage {stages} needs semi-auto parallel "
+                                    f"compilation, which MindSpore does not run on CPU; use pipeline_stage 1 "
+                                    f"(micro batches are then accumulated on each device)")
+        kwargs.pop('gradient_accumulation_steps', None)
+        super().__init__(network, optimizer, use_clip_grad=use_clip_grad, max_grad_norm=max_grad_norm,
+                         scale_sense=scale_sense, gradient_accumulation_steps=micro_batch_num, **kwargs)
+        self.micro_size = micro_batch_num
