@@ -335,6 +335,7 @@ class BaseTrainer:
         cb_params.train_network = train_cell
         cb_params.network = network
         cb_params.optimizer = optimizer
+        cb_params.loss_fn = None                  # the network computes its own loss (SummaryCollector reads this)
         cb_params.epoch_num = epochs
         cb_params.batch_num = steps_per_epoch
         cb_params.train_dataset = dataset

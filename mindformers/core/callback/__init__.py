@@ -1,8 +1,8 @@
 """Callbacks."""
-from .callback import MFLossMonitor, CheckpointMonitor, EvalCallBack, ObsMonitor, ProfileMonitor
+from .callback import MFLossMonitor, CheckpointMonitor, EvalCallBack, ObsMonitor, ProfileMonitor, SummaryMonitor
 from .build_callback import build_callback
 
 CheckpointMointor = CheckpointMonitor
 
 __all__ = ['MFLossMonitor', 'CheckpointMonitor', 'CheckpointMointor', 'EvalCallBack', 'ObsMonitor', 'ProfileMonitor',
-           'build_callback']
+           'SummaryMonitor', 'build_callback']

@@ -400,6 +400,23 @@ class ObsMonitor(Callback):
 
 
 @MindFormerRegister.register(MindFormerModuleType.CALLBACK)
+class SummaryMonitor:
+    """MindSpore's SummaryCollector (scalars, graphs, lineage for MindInsight) writing to `summary_dir`, by default
+    `<output_dir>/summary/rank_<i>`: constructing it returns the SummaryCollector, as upstream."""
+
+    def __new__(cls, summary_dir=None, collect_freq=10, collect_specified_data=None, keep_default_action=True,
+                custom_lineage_data=None, collect_tensor_freq=None, max_file_size=None, export_options=None):
+        from mindspore import SummaryCollector  # pylint: disable=import-outside-toplevel
+        if summary_dir is None:
+            summary_dir = os.path.join(get_output_root_path(), 'summary', f'rank_{get_real_rank()}')
+        return SummaryCollector(summary_dir=summary_dir, collect_freq=collect_freq,
+                                collect_specified_data=collect_specified_data,
+                                keep_default_action=keep_default_action, custom_lineage_data=custom_lineage_data,
+                                collect_tensor_freq=collect_tensor_freq, max_file_size=max_file_size,
+                                export_options=export_options)
+
+
+@MindFormerRegister.register(MindFormerModuleType.CALLBACK)
 class ProfileMonitor(Callback):
     """Runs MindSpore's Profiler over the training steps `start_step`..`stop_step` (global step numbers, from 1)
     and writes its data to `output_path` (default `<output_dir>/profile/rank_<i>`): on CPU the per-operator times

@@ -1,4 +1,4 @@
 """Context setup."""
-from .build_context import build_context, init_context
+from .build_context import build_context, init_context, build_profile_cb
 
-__all__ = ['build_context', 'init_context']
+__all__ = ['build_context', 'init_context', 'build_profile_cb']

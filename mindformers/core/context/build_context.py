@@ -181,3 +181,26 @@ def build_context(config):
     config.local_rank = rank_id
     config.device_num = device_num
     return config
+
+
+def build_profile_cb(config):
+    """The ProfileMonitor of a run config (`profile_start_step`, `profile_stop_step`, `init_start_profile`,
+    `profile_communication`, `profile_memory`); with several devices profiling starts with training and records
+    communication, as upstream. Sink mode and auto-tune are turned off for the profiled run."""
+    from mindformers.core.callback.callback import ProfileMonitor  # pylint: disable=import-outside-toplevel
+    start_profile = bool(config.init_start_profile)
+    profile_communication = bool(config.profile_communication)
+    if (config.device_num or get_real_group_size()) > 1:
+        logger.info("profiling %s devices: the profiler starts with training and records communication",
+                    config.device_num or get_real_group_size())
+        start_profile = profile_communication = True
+    monitor = ProfileMonitor(start_step=config.profile_start_step or 1, stop_step=config.profile_stop_step or 10,
+                             start_profile=start_profile, profile_communication=profile_communication,
+                             profile_memory=config.profile_memory is not False)
+    if config.runner_config is not None and config.runner_config.sink_mode:
+        logger.warning("profile: sink mode is turned off for the profiled run (one step per host call)")
+        config.runner_config.sink_mode = False
+    if config.auto_tune:
+        logger.warning("profile: auto_tune is turned off for the profiled run")
+    config.auto_tune = False
+    return monitor

@@ -1,6 +1,7 @@
-"""Adam-family optimizers: FusedAdamWeightDecay, FP32StateAdamWeightDecay and PyTorch-style AdamW.
+"""Adam-family optimizers: FusedAdamWeightDecay, FP32StateAdamWeightDecay, FusedCastAdamWeightDecay and
+PyTorch-style AdamW.
 
-All three are MindSpore `nn.Optimizer`s, so they take a parameter list or parameter groups
+All of them are MindSpore `nn.Optimizer`s, so they take a parameter list or parameter groups
 (`[{'params': [...], 'weight_decay': x, 'lr': y}, ..., {'order_params': [...]}]`) and run inside a
 GRAPH_MODE train step. `learning_rate` may be a float, a Tensor or a `LearningRateSchedule`
 (evaluated at the optimizer's own `global_step`, 0 at the first update).
@@ -22,7 +23,7 @@ from mindspore.ops import functional as F
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 
-__all__ = ['FusedAdamWeightDecay', 'FP32StateAdamWeightDecay', 'AdamW']
+__all__ = ['FusedAdamWeightDecay', 'FP32StateAdamWeightDecay', 'FusedCastAdamWeightDecay', 'AdamW']
 
 
 def _is_number(value):
@@ -72,6 +73,28 @@ class FP32StateAdamWeightDecay(nn.AdamWeightDecay):
         self.moments2 = _fp32_zeros_like(self._parameters, 'adam_v')
         # the fused kernel wants moments of the parameter's dtype; MindSpore's composed update casts to float32
         self.use_fused_opt = False
+
+
+@MindFormerRegister.register(MindFormerModuleType.OPTIMIZER)
+class FusedCastAdamWeightDecay(FP32StateAdamWeightDecay):
+    """Upstream's host-offloaded AdamWeightDecay for float16 parameters: float32 moments `adam_m` / `adam_v`, the
+    gradient cast to float32 and divided by max(global gradient norm, clip_norm) before the step (with the default
+    clip_norm 1.0: clipping to norm 1), then AdamWeightDecay's update (no bias correction). construct(gradients,
+    clip_value=None): clip_value is the global norm the training cell computed; None computes it here."""
+
+    def __init__(self, params, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-6, weight_decay=0.0, clip_norm=1.0):
+        if not _is_number(clip_norm) or clip_norm <= 0:
+            raise ConfigError(f"clip_norm must be > 0, got {clip_norm!r}; fix optimizer.clip_norm")
+        super().__init__(params, learning_rate=learning_rate, beta1=beta1, beta2=beta2, eps=eps,
+                         weight_decay=weight_decay)
+        self.clip_norm = Tensor(np.array(clip_norm, np.float32))
+
+    def construct(self, gradients, clip_value=None):
+        gradients = tuple(F.cast(g, mstype.float32) for g in gradients)
+        if clip_value is None:
+            clip_value = ops.sqrt(ops.addn([ops.reduce_sum(ops.square(g)) for g in gradients]))
+        divisor = ops.maximum(F.cast(clip_value, mstype.float32), self.clip_norm)
+        return super().construct(tuple(g / divisor for g in gradients))
 
 
 _adamw_update = C.MultitypeFuncGraph("adamw_update")
