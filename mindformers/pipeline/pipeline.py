@@ -33,8 +33,11 @@ def _check_task(task):
 def pipeline(task=None, model=None, tokenizer=None, image_processor=None, audio_processor=None, backend='ms',
              **kwargs):
     """`pipeline('text_generation', model='llama2_7b' | <dir> | <model>, tokenizer=<tokenizer>, max_length=50)`."""
+    if backend == 'mslite':
+        from mindformers.inference import get_mslite_pipeline  # pylint: disable=import-outside-toplevel
+        return get_mslite_pipeline(task, model, tokenizer, image_processor, audio_processor, **kwargs)
     if backend != 'ms':
-        raise NotAvailableError(f"pipeline backend '{backend}' (MindSpore Lite) is not available; use backend='ms'")
+        raise ConfigError(f"pipeline: backend '{backend}' is not supported; use 'ms' or 'mslite'")
     if task is None:
         raise ConfigError("pipeline: give a task, e.g. task='text_generation'")
     _check_task(task)
