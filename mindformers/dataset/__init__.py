@@ -11,8 +11,17 @@ from .mim_dataset import MIMDataset, MaeMask
 from .contrastive_language_image_pretrain_dataset import ContrastiveLanguageImagePretrainDataset, \
     ZeroShotImageClassificationDataset
 from .dataloader import ADGenDataLoader, CLUENERDataLoader, SQuADDataLoader, WMT16DataLoader, ImageCsvDataLoader, \
-    Flickr8kDataLoader, Cifar100DataLoader
-from .transforms import TokenizeWithLabel, LabelPadding, RandomChoiceTokenizerForward, TokenizerForward
+    Flickr8kDataLoader, Cifar100DataLoader, MultiImgCapDataLoader, MultiSourceDataLoader, SFTDataLoader, \
+    TrainingDataLoader
+from .transforms import (TokenizeWithLabel, LabelPadding, RandomChoiceTokenizerForward, TokenizerForward,
+                         CaptionTransform, build_transforms, Mixup, auto_augment_transform, rand_augment_transform,
+                         augment_and_mix_transform, RandomErasing, BatchResize, BCHW2BHWC, BatchPILize,
+                         BatchNormalize, BatchCenterCrop, BatchToTensor, RandomCropDecodeResize, RandomResizedCrop,
+                         Resize, RandomHorizontalFlip)
+from .mask import build_mask, SimMask
+from .sampler import build_sampler
+from .base_dataset import BaseDataset
+from .utils import check_dataset_config
 from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
 
@@ -21,4 +30,9 @@ __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClas
            'ImageCLSDataset', 'MIMDataset', 'MaeMask', 'ContrastiveLanguageImagePretrainDataset',
            'ZeroShotImageClassificationDataset', 'ADGenDataLoader', 'CLUENERDataLoader', 'SQuADDataLoader',
            'WMT16DataLoader', 'ImageCsvDataLoader', 'Flickr8kDataLoader', 'Cifar100DataLoader', 'TokenizeWithLabel',
-           'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward', 'build_dataset', 'build_dataset_loader']
+           'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward', 'build_dataset', 'build_dataset_loader',
+           'CaptionTransform', 'build_transforms', 'Mixup', 'RandomErasing', 'BatchResize', 'BCHW2BHWC', 'BatchPILize',
+           'BatchNormalize', 'BatchCenterCrop', 'BatchToTensor', 'RandomCropDecodeResize', 'RandomResizedCrop',
+           'Resize', 'RandomHorizontalFlip', 'build_mask', 'SimMask', 'build_sampler', 'BaseDataset',
+           'check_dataset_config', 'auto_augment_transform', 'rand_augment_transform', 'augment_and_mix_transform',
+           'MultiImgCapDataLoader', 'MultiSourceDataLoader', 'SFTDataLoader', 'TrainingDataLoader']

@@ -428,6 +428,20 @@ class PreTrainedTokenizer(SupportListMixin):
             encoded = {key: value[0] for key, value in encoded.items()}
         return BatchEncoding(encoded)
 
+    def prepare_for_model(self, ids, pair_ids=None, add_special_tokens=True, padding=False, truncation=False,
+                          max_length=None, truncate_direction='RIGHT', return_attention_mask=True, return_tensors=None):
+        """Token ids (and a pair) -> {'input_ids', 'attention_mask'} with special tokens, truncation (of the end, or
+        of the start with truncate_direction='LEFT') and padding, as __call__ does for text."""
+        side = self.truncation_side
+        self.truncation_side = 'left' if str(truncate_direction).upper() == 'LEFT' else 'right'
+        try:
+            return self([int(t) for t in ids], text_pair=None if pair_ids is None else [int(t) for t in pair_ids],
+                        add_special_tokens=add_special_tokens, max_length=max_length, padding=padding,
+                        truncation=truncation, return_tensors=return_tensors,
+                        return_attention_mask=return_attention_mask)
+        finally:
+            self.truncation_side = side
+
     def _truncate(self, ids, pair_ids, max_length, add_special_tokens):
         """Drop tokens (longest sequence first) until the result, special tokens included, fits max_length."""
         budget = max_length - (self.num_special_tokens_to_add(pair_ids is not None) if add_special_tokens else 0)

@@ -1,12 +1,15 @@
-"""Text transforms: token classification (characters -> BERT inputs, labels aligned) and CLIP (captions -> ids)."""
+"""Text transforms: token classification (characters -> BERT inputs, labels aligned), CLIP (captions -> ids) and
+captioning (CaptionTransform)."""
+import re
+
 import numpy as np
 
 from mindformers.tools.errors import DatasetError
 from mindformers.tools.register import MindFormerModuleType, MindFormerRegister
 from mindformers.tools.register.register import build_from_registry
 
-__all__ = ['TokenizeWithLabel', 'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward', 'build_transforms',
-           'char_token_ids']
+__all__ = ['TokenizeWithLabel', 'LabelPadding', 'RandomChoiceTokenizerForward', 'TokenizerForward', 'CaptionTransform',
+           'build_transforms', 'char_token_ids']
 
 
 def _as_str(value):
@@ -25,8 +28,16 @@ def char_token_ids(tokenizer, text, fix):
     return tokenizer.convert_tokens_to_ids(tokens)
 
 
-def build_transforms(config=None, default_args=None):
-    return build_from_registry(config, default_args, MindFormerModuleType.TRANSFORMS)
+def build_transforms(config=None, default_args=None, module_type=MindFormerModuleType.TRANSFORMS, class_name=None,
+                     **kwargs):
+    """A transform from its config section ({type: ...}), a list of them (a list back; default_args only apply to
+    a single section), or `class_name` with `kwargs`. Every mindspore.dataset.vision / transforms op is known by
+    its name, upstream's own transforms override theirs (e.g. Resize takes a string interpolation)."""
+    if isinstance(config, (list, tuple)):
+        built = [build_from_registry(section, default_args if len(config) == 1 else None, module_type)
+                 for section in config]
+        return built if len(built) > 1 else built[0]
+    return build_from_registry(config, default_args, module_type, class_name, **kwargs)
 
 
 @MindFormerRegister.register(MindFormerModuleType.TRANSFORMS)
@@ -115,3 +126,40 @@ class TokenizerForward(_TokenizerTransform):
 
     def __call__(self, texts):
         return self.ids(_texts(texts))
+
+
+@MindFormerRegister.register(MindFormerModuleType.TRANSFORMS)
+class CaptionTransform:
+    """Caption(s) -> ids (max_length,) int32 each: `prompt` + the caption lower-cased, the punctuation
+    . ! " ( ) * # : ; ~ replaced by spaces, whitespace collapsed, cut to `max_words` words, then tokenized
+    (image-to-text pre-training). A 1-D array of captions gives a list, one array per caption."""
+
+    def __init__(self, tokenizer, prompt="", max_words=50, max_length=32, padding="max_length", random_seed=2022,
+                 truncation=True, add_special_tokens=True):
+        del random_seed                                      # upstream takes it and does not use it
+        if tokenizer is None:
+            raise DatasetError("CaptionTransform needs the dataset section's tokenizer")
+        self.tokenizer = tokenizer
+        self.prompt = prompt
+        self.max_words = max_words
+        self.max_length = max_length
+        self.padding = padding
+        self.truncation = truncation
+        self.add_special_tokens = add_special_tokens
+
+    def pre_caption(self, caption):
+        text = (self.prompt + _as_str(caption)).lower()
+        text = re.sub(r'[.!"()*#:;~]', ' ', text)
+        text = re.sub(r'\s{2,}', ' ', text).rstrip('\n').strip(' ')
+        words = text.split(' ')
+        if len(words) > self.max_words:
+            text = ' '.join(words[:self.max_words])
+        encoded = self.tokenizer(text, max_length=self.max_length, padding=self.padding, truncation=self.truncation,
+                                 add_special_tokens=self.add_special_tokens)
+        return np.array(encoded['input_ids'], np.int32)
+
+    def __call__(self, caption):
+        caption = np.asarray(caption)
+        if caption.ndim == 1:
+            return [self.pre_caption(item) for item in caption]
+        return self.pre_caption(caption)

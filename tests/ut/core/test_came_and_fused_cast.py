@@ -75,12 +75,13 @@ def test_came_matches_its_update_rule_over_several_steps(mode, kwargs):
     grads = [(rng.normal(size=(4, 3)), rng.normal(size=(3,))) for _ in range(4)]
     net = _Net(weight, bias)
     optimizer = Came(net.trainable_params(), learning_rate=0.05, **kwargs)
+    previous = ms.get_context('mode')
     ms.set_context(mode=mode)
     try:
         for g_w, g_b in grads:
             optimizer((Tensor(g_w, ms.float32), Tensor(g_b, ms.float32)))
     finally:
-        ms.set_context(mode=ms.PYNATIVE_MODE)
+        ms.set_context(mode=previous)
     numpy_kwargs = {('clip' if k == 'clip_threshold' else k): v for k, v in kwargs.items()}
     expected = _came_numpy([weight, bias], grads, 0.05, **numpy_kwargs)
     np.testing.assert_allclose(net.weight.asnumpy(), expected[0], rtol=1e-5, atol=1e-6)

@@ -18,6 +18,15 @@ from mindformers.tools.errors import ConfigError
 TOL = dict(rtol=2e-5, atol=2e-5)     # float32 MindSpore vs float64 NumPy: measured max difference ~3e-6
 
 
+@pytest.fixture(autouse=True)
+def _pynative():
+    """PYNATIVE unless a test picks a mode (a cell's training flag is read when GRAPH_MODE compiles it)."""
+    previous = ms.get_context('mode')
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    yield
+    ms.set_context(mode=previous)
+
+
 def _np(param):
     return param.asnumpy().astype(np.float64)
 
@@ -98,17 +107,15 @@ def _causal(batch, seq, lengths=None):
 
 @pytest.mark.parametrize('mode', ['pynative', 'graph'])
 def test_multi_head_attention_is_upstreams_formula_with_pre_transposed_keys(mode):
-    ms.set_context(mode=ms.GRAPH_MODE if mode == 'graph' else ms.PYNATIVE_MODE)
-    try:
-        cell = MultiHeadAttention(batch_size=None, hidden_size=12, src_seq_length=5, tgt_seq_length=7, num_heads=3,
-                                  hidden_dropout_rate=0.0, attention_dropout_rate=0.0)
-        _randomise(cell, 0)
-        rng = np.random.default_rng(1)
-        query, memory = rng.normal(size=(2, 5, 12)), rng.normal(size=(2, 7, 12))
-        mask = (rng.random((2, 5, 7)) > 0.3).astype(np.float64)
-        out, (key, value) = cell(_t(query), _t(memory), _t(memory), _t(mask))
-    finally:
-        ms.set_context(mode=ms.PYNATIVE_MODE)
+    ms.set_context(mode=ms.GRAPH_MODE if mode == 'graph' else ms.PYNATIVE_MODE)     # the fixture restores it
+    cell = MultiHeadAttention(batch_size=None, hidden_size=12, src_seq_length=5, tgt_seq_length=7, num_heads=3,
+                              hidden_dropout_rate=0.0, attention_dropout_rate=0.0)
+    _randomise(cell, 0)
+    rng = np.random.default_rng(1)
+    query, memory = rng.normal(size=(2, 5, 12)), rng.normal(size=(2, 7, 12))
+    mask = (rng.random((2, 5, 7)) > 0.3).astype(np.float64)
+    out, (key, value) = cell(_t(query), _t(memory), _t(memory), _t(mask))
+    ms.set_context(mode=ms.PYNATIVE_MODE)
     expected, k_t, v = _mha(cell, query, memory, memory, mask)
     assert out.shape == (2, 5, 12) and key.shape == (2, 3, 4, 7) and value.shape == (2, 3, 7, 4)
     np.testing.assert_allclose(out.asnumpy(), expected, **TOL)
