@@ -15,6 +15,8 @@ setup(
         'tqdm>=4.60',
         'safetensors>=0.4',
         'regex>=2022.1',
+        # the *TokenizerFast classes run their tokenization with Hugging Face's Rust tokenizers
+        'tokenizers>=0.15',
         # CLIP's text cleaning (CLIPTokenizer), as upstream's requirements
         'ftfy>=6.0',
         'jinja2>=3.0',

@@ -1,7 +1,7 @@
 """Model families, their tokenizers and processors, and the builders that make them from config."""
 from .base_config import BaseConfig
 from .base_model import BaseModel
-from .base_tokenizer import PreTrainedTokenizer, BaseTokenizer
+from .base_tokenizer import PreTrainedTokenizer, BaseTokenizer, Tokenizer, SpecialTokensMixin
 from .base_processor import BaseProcessor
 from .build_config import build_model_config
 from .build_model import build_model, build_network
@@ -20,6 +20,9 @@ from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Mode
 from .bert import BertConfig, BertModel, BertForPreTraining, BertForMaskedLM, BertForSequenceClassification, \
     BertForMultipleChoice, BertForTokenClassification, BertForQuestionAnswering, BertTokenizer, BertProcessor
 from .t5 import T5Config, T5ForConditionalGeneration, T5Tokenizer, T5Processor
+from .bert.bert_tokenizer import BasicTokenizer
+from .tokenization_fast import (GPT2TokenizerFast, BloomTokenizerFast, BertTokenizerFast, LlamaTokenizerFast,
+                                T5TokenizerFast)
 from .image_processor import BaseImageProcessor
 from .vit import ViTConfig, ViTModel, ViTForImageClassification, ViTImageProcessor, ViTProcessor
 from .swin import SwinConfig, SwinModel, SwinForImageClassification, SwinImageProcessor, SwinProcessor

@@ -22,7 +22,7 @@ from mindformers.tools.download import checkpoint_download_root
 from mindformers.tools.errors import ConfigError
 from mindformers.tools.register.config import ordered_yaml_dump, ordered_yaml_load
 
-__all__ = ['PreTrainedTokenizer', 'BaseTokenizer', 'BatchEncoding']
+__all__ = ['PreTrainedTokenizer', 'BaseTokenizer', 'Tokenizer', 'SpecialTokensMixin', 'BatchEncoding']
 
 # model_max_length when nobody set one: "no limit", as in transformers
 VERY_LARGE_INTEGER = int(1e30)
@@ -98,33 +98,19 @@ def _normalize_truncation(truncation):
     raise ConfigError(f"truncation must be True, False or 'longest_first', got {truncation!r}")
 
 
-class PreTrainedTokenizer(SupportListMixin):
-    """Base of every tokenizer: special tokens, `__call__` with padding/truncation, decode, save/load."""
-    vocab_files_names = {}
-    model_input_names = ['input_ids', 'attention_mask']
-    padding_side = 'right'
-    truncation_side = 'right'
-    _support_list = []
+class SpecialTokensMixin:
+    """The special tokens of a tokenizer (bos/eos/unk/sep/pad/cls/mask and additional ones): string and id
+    properties, `special_tokens_map`, `all_special_tokens` / `all_special_ids`, `add_special_tokens`. A tokenizer
+    registers each one as an added token (`_register_added_token`) and resolves ids with `convert_tokens_to_ids`."""
+    SPECIAL_TOKENS_ATTRIBUTES = list(SPECIAL_TOKENS_ATTRIBUTES) + ['additional_special_tokens']
 
     def __init__(self, **kwargs):
-        self.init_kwargs = copy.deepcopy(kwargs)
-        self.model_max_length = kwargs.pop('model_max_length', None) or VERY_LARGE_INTEGER
-        self.padding_side = kwargs.pop('padding_side', type(self).padding_side)
-        self.truncation_side = kwargs.pop('truncation_side', type(self).truncation_side)
-        for side_name, side in (('padding_side', self.padding_side), ('truncation_side', self.truncation_side)):
-            if side not in ('right', 'left'):
-                raise ConfigError(f"{type(self).__name__}: {side_name} must be 'right' or 'left', got {side!r}")
-        self.chat_template = kwargs.pop('chat_template', None)
-        self.clean_up_tokenization_spaces = kwargs.pop('clean_up_tokenization_spaces', True)
-        self.spaces_between_special_tokens = kwargs.pop('spaces_between_special_tokens', True)
-        # token -> id of every token that is matched in the text before the model's own tokenizer
-        # runs (special tokens, and tokens added with add_tokens); ids of tokens already in the
-        # vocabulary are their vocabulary ids, new tokens get ids from vocab_size upwards.
-        self.added_tokens_encoder = {}
-        self.added_tokens_decoder = {}
+        self._init_special_tokens(kwargs)
+
+    def _init_special_tokens(self, kwargs):
+        """Take the special tokens out of `kwargs` (popped)."""
         self._special_tokens = {}
         self._additional_special_tokens = []
-        self._added_tokens_pattern = None
         for name in SPECIAL_TOKENS_ATTRIBUTES:
             value = kwargs.pop(name, None)
             if value is not None:
@@ -133,34 +119,24 @@ class PreTrainedTokenizer(SupportListMixin):
             self._additional_special_tokens.append(self._as_token_string(token))
             self._register_added_token(self._additional_special_tokens[-1])
 
-    # ---- chat ------------------------------------------------------------------------------------
-    default_chat_template = None
+    def _register_added_token(self, token):
+        """A tokenizer records the token so it is matched whole in text; nothing to record without a vocabulary."""
 
-    def apply_chat_template(self, conversation, chat_template=None, add_generation_prompt=True, tokenize=True,
-                            **kwargs):
-        """Render `conversation` ([{'role', 'content'}, ...]) with a Jinja chat template (the tokenizer's
-        `chat_template`, else its family default); returns token ids, or the text with tokenize=False."""
-        template = chat_template or self.chat_template or self.default_chat_template
-        if not template:
-            raise ConfigError(f"{type(self).__name__} has no chat template; pass chat_template= (a Jinja "
-                              f"template over `messages`)")
-        try:
-            import jinja2  # pylint: disable=import-outside-toplevel
-        except ImportError as err:
-            raise ConfigError("chat templates need the jinja2 package: pip install jinja2") from err
+    def add_tokens(self, new_tokens, special_tokens=False):
+        """Without a vocabulary, only special tokens can be added (as additional special tokens)."""
+        if isinstance(new_tokens, str):
+            new_tokens = [new_tokens]
+        added = 0
+        for token in new_tokens:
+            token = self._as_token_string(token)
+            if special_tokens and token not in self.all_special_tokens:
+                self._additional_special_tokens.append(token)
+                added += 1
+        return added
 
-        def raise_exception(message):
-            raise ConfigError(f"chat template: {message}")
+    def __len__(self):
+        return len(self.all_special_tokens)
 
-        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
-        env.globals['raise_exception'] = raise_exception
-        text = env.from_string(template).render(messages=list(conversation),
-                                                add_generation_prompt=add_generation_prompt,
-                                                bos_token=self.bos_token or '', eos_token=self.eos_token or '',
-                                                **kwargs)
-        return self.encode(text, add_special_tokens=False) if tokenize else text
-
-    # ---- special tokens --------------------------------------------------------------------------
     bos_token = _special_token_property('bos_token')
     eos_token = _special_token_property('eos_token')
     unk_token = _special_token_property('unk_token')
@@ -195,21 +171,6 @@ class PreTrainedTokenizer(SupportListMixin):
         self._special_tokens[name] = token
         self._register_added_token(token)
 
-    def _in_base_vocab(self, token):
-        token_id = self._convert_token_to_id(token)
-        return token_id is not None and 0 <= token_id < self.vocab_size and self._convert_id_to_token(token_id) == token
-
-    def _register_added_token(self, token):
-        if token in self.added_tokens_encoder:
-            return
-        if self._in_base_vocab(token):
-            token_id = self._convert_token_to_id(token)
-        else:
-            token_id = self.vocab_size + sum(1 for i in self.added_tokens_decoder if i >= self.vocab_size)
-        self.added_tokens_encoder[token] = token_id
-        self.added_tokens_decoder[token_id] = token
-        self._added_tokens_pattern = None
-
     @property
     def additional_special_tokens(self):
         return list(self._additional_special_tokens)
@@ -238,6 +199,89 @@ class PreTrainedTokenizer(SupportListMixin):
     def all_special_ids(self):
         return self.convert_tokens_to_ids(self.all_special_tokens)
 
+    def add_special_tokens(self, special_tokens_dict):
+        """Set special tokens from {'pad_token': '<pad>', 'additional_special_tokens': [...]}."""
+        before = len(self)
+        for name, value in special_tokens_dict.items():
+            if name == 'additional_special_tokens':
+                self.add_tokens(value, special_tokens=True)
+            elif name in SPECIAL_TOKENS_ATTRIBUTES:
+                self._set_special_token(name, value)
+            else:
+                raise ConfigError(f"unknown special token name '{name}'; use one of "
+                                  f"{', '.join(SPECIAL_TOKENS_ATTRIBUTES)} or additional_special_tokens")
+        return len(self) - before
+
+
+class PreTrainedTokenizer(SpecialTokensMixin, SupportListMixin):
+    """Base of every tokenizer: special tokens, `__call__` with padding/truncation, decode, save/load."""
+    vocab_files_names = {}
+    model_input_names = ['input_ids', 'attention_mask']
+    padding_side = 'right'
+    truncation_side = 'right'
+    _support_list = []
+
+    def __init__(self, **kwargs):
+        self.init_kwargs = copy.deepcopy(kwargs)
+        self.model_max_length = kwargs.pop('model_max_length', None) or VERY_LARGE_INTEGER
+        self.padding_side = kwargs.pop('padding_side', type(self).padding_side)
+        self.truncation_side = kwargs.pop('truncation_side', type(self).truncation_side)
+        for side_name, side in (('padding_side', self.padding_side), ('truncation_side', self.truncation_side)):
+            if side not in ('right', 'left'):
+                raise ConfigError(f"{type(self).__name__}: {side_name} must be 'right' or 'left', got {side!r}")
+        self.chat_template = kwargs.pop('chat_template', None)
+        self.clean_up_tokenization_spaces = kwargs.pop('clean_up_tokenization_spaces', True)
+        self.spaces_between_special_tokens = kwargs.pop('spaces_between_special_tokens', True)
+        # token -> id of every token that is matched in the text before the model's own tokenizer
+        # runs (special tokens, and tokens added with add_tokens); ids of tokens already in the
+        # vocabulary are their vocabulary ids, new tokens get ids from vocab_size upwards.
+        self.added_tokens_encoder = {}
+        self.added_tokens_decoder = {}
+        self._added_tokens_pattern = None
+        self._init_special_tokens(kwargs)
+
+    # ---- chat ------------------------------------------------------------------------------------
+    default_chat_template = None
+
+    def apply_chat_template(self, conversation, chat_template=None, add_generation_prompt=True, tokenize=True,
+                            **kwargs):
+        """Render `conversation` ([{'role', 'content'}, ...]) with a Jinja chat template (the tokenizer's
+        `chat_template`, else its family default); returns token ids, or the text with tokenize=False."""
+        template = chat_template or self.chat_template or self.default_chat_template
+        if not template:
+            raise ConfigError(f"{type(self).__name__} has no chat template; pass chat_template= (a Jinja "
+                              f"template over `messages`)")
+        try:
+            import jinja2  # pylint: disable=import-outside-toplevel
+        except ImportError as err:
+            raise ConfigError("chat templates need the jinja2 package: pip install jinja2") from err
+
+        def raise_exception(message):
+            raise ConfigError(f"chat template: {message}")
+
+        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+        env.globals['raise_exception'] = raise_exception
+        text = env.from_string(template).render(messages=list(conversation),
+                                                add_generation_prompt=add_generation_prompt,
+                                                bos_token=self.bos_token or '', eos_token=self.eos_token or '',
+                                                **kwargs)
+        return self.encode(text, add_special_tokens=False) if tokenize else text
+
+    def _in_base_vocab(self, token):
+        token_id = self._convert_token_to_id(token)
+        return token_id is not None and 0 <= token_id < self.vocab_size and self._convert_id_to_token(token_id) == token
+
+    def _register_added_token(self, token):
+        if token in self.added_tokens_encoder:
+            return
+        if self._in_base_vocab(token):
+            token_id = self._convert_token_to_id(token)
+        else:
+            token_id = self.vocab_size + sum(1 for i in self.added_tokens_decoder if i >= self.vocab_size)
+        self.added_tokens_encoder[token] = token_id
+        self.added_tokens_decoder[token_id] = token
+        self._added_tokens_pattern = None
+
     def add_tokens(self, new_tokens, special_tokens=False):
         """Add tokens that are matched whole in the text; returns how many were new."""
         if isinstance(new_tokens, str):
@@ -251,19 +295,6 @@ class PreTrainedTokenizer(SupportListMixin):
             if special_tokens and token not in self.all_special_tokens:
                 self._additional_special_tokens.append(token)
         return added
-
-    def add_special_tokens(self, special_tokens_dict):
-        """Set special tokens from {'pad_token': '<pad>', 'additional_special_tokens': [...]}."""
-        before = len(self)
-        for name, value in special_tokens_dict.items():
-            if name == 'additional_special_tokens':
-                self.add_tokens(value, special_tokens=True)
-            elif name in SPECIAL_TOKENS_ATTRIBUTES:
-                self._set_special_token(name, value)
-            else:
-                raise ConfigError(f"unknown special token name '{name}'; use one of "
-                                  f"{', '.join(SPECIAL_TOKENS_ATTRIBUTES)} or additional_special_tokens")
-        return len(self) - before
 
     # ---- vocabulary ------------------------------------------------------------------------------
     @property
@@ -669,3 +700,4 @@ class PreTrainedTokenizer(SupportListMixin):
 
 
 BaseTokenizer = PreTrainedTokenizer
+Tokenizer = PreTrainedTokenizer     # upstream's older name of the base class
