@@ -19,7 +19,7 @@ from .glm2 import ChatGLM2Config, ChatGLM2ForConditionalGeneration, ChatGLM2Mode
     ChatGLM2WithLora, ChatGLM2WithPtuning2
 from .bert import BertConfig, BertModel, BertForPreTraining, BertForMaskedLM, BertForSequenceClassification, \
     BertForMultipleChoice, BertForTokenClassification, BertForQuestionAnswering, BertTokenizer, BertProcessor
-from .t5 import T5Config, T5ForConditionalGeneration, T5Tokenizer, T5Processor
+from .t5 import T5Config, T5ForConditionalGeneration, MT5ForConditionalGeneration, T5Tokenizer, T5Processor
 from .bert.bert_tokenizer import BasicTokenizer
 from .tokenization_fast import (GPT2TokenizerFast, BloomTokenizerFast, BertTokenizerFast, LlamaTokenizerFast,
                                 T5TokenizerFast)

@@ -15,6 +15,7 @@ HF_MODEL_TYPES = {
     'chatglm': ('glm2', 'ChatGLM2Config', 'ChatGLM2ForConditionalGeneration'),
     'bert': ('bert', 'BertConfig', 'BertModel'),
     't5': ('t5', 'T5Config', 'T5ForConditionalGeneration'),
+    'mt5': ('t5', 'T5Config', 'MT5ForConditionalGeneration'),
     'vit': ('vit', 'ViTConfig', 'ViTForImageClassification'),
     'swin': ('swin', 'SwinConfig', 'SwinForImageClassification'),
     'vit_mae': ('mae', 'ViTMAEConfig', 'ViTMAEForPreTraining'),
@@ -22,7 +23,7 @@ HF_MODEL_TYPES = {
 }
 
 CONVERT_FAMILIES = {'llama': 'llama', 'qwen2': 'llama', 'gpt2': 'gpt2', 'bloom': 'bloom', 'glm2': 'glm2',
-                    'bert': 'bert', 't5': 't5', 'vit': 'vit',
+                    'bert': 'bert', 't5': 't5', 'mt5': 't5', 'vit': 'vit',
                     'swin': 'swin', 'mae': 'mae', 'clip': 'clip'}
 
 HF_TOKENIZER_CLASSES = {
@@ -38,5 +39,6 @@ HF_TOKENIZER_CLASSES = {
 
 # a config class -> the model class AutoModel.from_config builds when the config names no arch
 DEFAULT_ARCH = {config: model for _, config, model in HF_MODEL_TYPES.values()}
+DEFAULT_ARCH['T5Config'] = 'T5ForConditionalGeneration'          # mt5 shares the config class
 DEFAULT_ARCH['GLMConfig'] = 'GLMForPreTraining'   # no Hugging Face import for GLM-6B or PanGu-Alpha
 DEFAULT_ARCH['PanguAlphaConfig'] = 'PanguAlphaHeadModel'

@@ -259,3 +259,16 @@ class T5ForConditionalGeneration(BaseModel, GeneratorMixin):
         """use_past decode: one decoder token per row (batch, 1) at `position` -> next-token logits (batch, vocab)."""
         hidden = self.decoder.decode(self._embed(input_ids), position, self.decode_state_source_bias)
         return ops.squeeze(self._head(hidden), 1)
+
+
+@MindFormerRegister.register(MindFormerModuleType.MODELS)
+class MT5ForConditionalGeneration(T5ForConditionalGeneration):
+    """mT5, the multilingual T5: T5 v1.1's architecture (gated-GELU MLP, untied head, no tied-output scaling) with
+    a 250k-piece vocabulary. A T5Config built for it defaults to those settings unless they are given; Hugging
+    Face `mt5` checkpoints load through AutoModel / convert_weight.py as T5's do."""
+    _support_list = []
+
+    def __init__(self, config=None, **kwargs):
+        if config is None:
+            config = T5Config(is_gated_act=True, hidden_act='gelu', tie_word_embeddings=False)
+        super().__init__(config, **kwargs)
