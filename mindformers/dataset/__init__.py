@@ -21,6 +21,7 @@ from .transforms import (TokenizeWithLabel, LabelPadding, RandomChoiceTokenizerF
 from .mask import build_mask, SimMask
 from .sampler import build_sampler
 from .base_dataset import BaseDataset
+from .reward_model_dataset import RewardModelDataset
 from .utils import check_dataset_config
 from .build_dataset import build_dataset
 from .dataloader import build_dataset_loader
@@ -35,4 +36,5 @@ __all__ = ['CausalLanguageModelDataset', 'TextClassificationDataset', 'TokenClas
            'BatchNormalize', 'BatchCenterCrop', 'BatchToTensor', 'RandomCropDecodeResize', 'RandomResizedCrop',
            'Resize', 'RandomHorizontalFlip', 'build_mask', 'SimMask', 'build_sampler', 'BaseDataset',
            'check_dataset_config', 'auto_augment_transform', 'rand_augment_transform', 'augment_and_mix_transform',
-           'MultiImgCapDataLoader', 'MultiSourceDataLoader', 'SFTDataLoader', 'TrainingDataLoader']
+           'MultiImgCapDataLoader', 'MultiSourceDataLoader', 'SFTDataLoader', 'TrainingDataLoader',
+           'RewardModelDataset']

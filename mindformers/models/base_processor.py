@@ -67,3 +67,19 @@ class TextProcessor(BaseProcessor):
             output['text'] = self.tokenizer(text_input, max_length=self.max_length, padding=self.padding,
                                             return_tensors=self.return_tensors)['input_ids']
         return output
+
+
+class BaseAudioProcessor:
+    """Base of audio processors (upstream's contract; no audio model is in this build): the constructor keeps its
+    keyword arguments in `config`, calling the processor runs `preprocess(audio_data, **kwargs)`, which a
+    subclass implements (waveform -> model inputs)."""
+
+    def __init__(self, **kwargs):
+        self.config = dict(kwargs)
+
+    def __call__(self, audio_data, **kwargs):
+        return self.preprocess(audio_data, **kwargs)
+
+    def preprocess(self, audio_data, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}.preprocess: an audio processor subclass turns audio into "
+                                  f"model inputs; BaseAudioProcessor itself has no preprocessing")

@@ -27,6 +27,7 @@ class ChatGLM2Tokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
     vocab_files_names = {'vocab_file': 'tokenizer.model'}
     model_input_names = ['input_ids', 'attention_mask']
     _support_list = ['glm2_6b', 'glm2_6b_lora', 'glm2_6b_ptuning2']
+    commands = GLM_COMMANDS         # appended after the sentencepiece pieces, in this order
 
     def __init__(self, vocab_file, bos_token='<sop>', eos_token='<eop>', end_token='</s>', mask_token='[MASK]',
                  gmask_token='[gMASK]', pad_token='<pad>', unk_token='<unk>', sp_model_kwargs=None, **kwargs):
@@ -34,15 +35,15 @@ class ChatGLM2Tokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
         self.sp_model_kwargs = dict(sp_model_kwargs or {})
         self.sp_model = load_sentencepiece(vocab_file, self.sp_model_kwargs, type(self).__name__)
         pieces = self.sp_model.get_piece_size()
-        self._command_ids = {name: pieces + index for index, name in enumerate(GLM_COMMANDS)}
+        self._command_ids = {name: pieces + index for index, name in enumerate(self.commands)}
         self._command_ids.update({'<bos>': self.sp_model.bos_id(), '<eos>': self.sp_model.eos_id(),
                                   '<pad>': self.sp_model.unk_id(), '<sop>': self._command_ids['sop'],
                                   '<eop>': self._command_ids['eop']})
         for name in ('<eos>', '<pad>'):
             if self._command_ids[name] < 0:
-                raise ConfigError(f"ChatGLM2Tokenizer: the sentencepiece model {vocab_file} has no "
+                raise ConfigError(f"{type(self).__name__}: the sentencepiece model {vocab_file} has no "
                                   f"{'eos' if name == '<eos>' else 'unk'} piece, which ChatGLM2 uses as {name}")
-        self._command_names = {index: name for name, index in self._command_ids.items() if name in GLM_COMMANDS}
+        self._command_names = {index: name for name, index in self._command_ids.items() if name in self.commands}
         self.end_token = end_token
         self.gmask_token = gmask_token
         kwargs.setdefault('clean_up_tokenization_spaces', False)
@@ -54,7 +55,7 @@ class ChatGLM2Tokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
     def get_command(self, token):
         """Id of a GLM command (`[gMASK]`, `sop`, ...) or of `<bos>` / `<eos>` / `<pad>`."""
         if token not in self._command_ids:
-            raise ConfigError(f"'{token}' is not a ChatGLM2Tokenizer command; use one of "
+            raise ConfigError(f"'{token}' is not a {type(self).__name__} command; use one of "
                               f"{', '.join(self._command_ids)}")
         return self._command_ids[token]
 
@@ -86,7 +87,7 @@ class ChatGLM2Tokenizer(SentencePieceFileMixin, PreTrainedTokenizer):
     # ---- vocabulary ------------------------------------------------------------------------------
     @property
     def vocab_size(self):
-        return self.sp_model.get_piece_size() + len(GLM_COMMANDS)
+        return self.sp_model.get_piece_size() + len(self.commands)
 
     def _in_base_vocab(self, token):
         # '<sop>', '<pad>', ... name ids of the vocabulary without being its pieces

@@ -2,8 +2,10 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
+from mindformers import BaseAudioProcessor, SpecialTokensMixin
 from mindformers.models.base_tokenizer import PreTrainedTokenizer
 from mindformers.tools.errors import ConfigError
 
@@ -151,3 +153,19 @@ def test_from_pretrained_reads_transformers_style_token_dicts(tmp_path):
         'tokenizer_class': 'WordTokenizer', 'added_tokens_decoder': {},
         'pad_token': {'content': '[UNK]', 'lstrip': False}}), encoding='utf-8')
     assert WordTokenizer.from_pretrained(str(tmp_path)).pad_token == '[UNK]'
+
+
+def test_special_tokens_mixin_and_base_audio_processor_keep_their_contracts():
+    """SpecialTokensMixin alone holds special tokens; a BaseAudioProcessor subclass runs its preprocess."""
+    tokens = SpecialTokensMixin(bos_token='<s>', eos_token={'content': '</s>'}, additional_special_tokens=['<x>'])
+    assert tokens.special_tokens_map == {'bos_token': '<s>', 'eos_token': '</s>', 'additional_special_tokens': ['<x>']}
+    tokens.add_special_tokens({'pad_token': '<pad>', 'additional_special_tokens': ['<y>']})
+    assert tokens.all_special_tokens == ['<s>', '</s>', '<pad>', '<x>', '<y>']
+
+    class Peak(BaseAudioProcessor):
+        def preprocess(self, audio_data, **kwargs):
+            scale = kwargs.get('scale', self.config['scale'])
+            return np.abs(np.asarray(audio_data)).max() * scale
+    assert Peak(scale=2.0)([0.1, -0.5, 0.25]) == 1.0 and Peak(scale=2.0)([1.0], scale=3.0) == 3.0
+    with pytest.raises(NotImplementedError, match=r"^BaseAudioProcessor.preprocess: an audio processor subclass"):
+        BaseAudioProcessor()([0.0])
