@@ -123,16 +123,21 @@ class SpecialTokensMixin:
         """A tokenizer records the token so it is matched whole in text; nothing to record without a vocabulary."""
 
     def add_tokens(self, new_tokens, special_tokens=False):
-        """Without a vocabulary, only special tokens can be added (as additional special tokens)."""
+        """Add tokens that are matched whole in the text (`special_tokens`: also as additional special tokens);
+        returns how many were new to the vocabulary."""
         if isinstance(new_tokens, str):
             new_tokens = [new_tokens]
         added = 0
         for token in new_tokens:
             token = self._as_token_string(token)
+            added += self._add_token(token)
             if special_tokens and token not in self.all_special_tokens:
                 self._additional_special_tokens.append(token)
-                added += 1
         return added
+
+    def _add_token(self, token):
+        """Record `token` in the vocabulary; 1 if it was new to it. Without a vocabulary there is nothing to record."""
+        return 0
 
     def __len__(self):
         return len(self.all_special_tokens)
@@ -282,19 +287,12 @@ class PreTrainedTokenizer(SpecialTokensMixin, SupportListMixin):
         self.added_tokens_decoder[token_id] = token
         self._added_tokens_pattern = None
 
-    def add_tokens(self, new_tokens, special_tokens=False):
-        """Add tokens that are matched whole in the text; returns how many were new."""
-        if isinstance(new_tokens, str):
-            new_tokens = [new_tokens]
-        added = 0
-        for token in new_tokens:
-            token = self._as_token_string(token)
-            if token not in self.added_tokens_encoder:
-                added += int(not self._in_base_vocab(token))
-                self._register_added_token(token)
-            if special_tokens and token not in self.all_special_tokens:
-                self._additional_special_tokens.append(token)
-        return added
+    def _add_token(self, token):
+        if token in self.added_tokens_encoder:
+            return 0
+        new = int(not self._in_base_vocab(token))
+        self._register_added_token(token)
+        return new
 
     # ---- vocabulary ------------------------------------------------------------------------------
     @property

@@ -73,8 +73,9 @@ class BertTokenizerFast(BertTokenizer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         tokenizers = _tokenizers()
-        backend = tokenizers.Tokenizer(tokenizers.models.WordPiece(vocab=dict(self.vocab), unk_token=str(self.unk_token),
-                                                                   max_input_chars_per_word=100))
+        wordpiece = tokenizers.models.WordPiece(vocab=dict(self.vocab), unk_token=str(self.unk_token),
+                                                max_input_chars_per_word=100)
+        backend = tokenizers.Tokenizer(wordpiece)
         backend.normalizer = tokenizers.normalizers.BertNormalizer(
             clean_text=True, handle_chinese_chars=self.tokenize_chinese_chars, strip_accents=self.strip_accents,
             lowercase=self.do_lower_case)

@@ -80,6 +80,15 @@ class LoraConfig(PetConfig):
         self.freeze_exclude = freeze_exclude
 
 
+def check_prefix_fields(pre_seq_len, projection_dim, dropout_prob):
+    """One-line errors for the fields every prefix method (P-Tuning v2, prefix tuning) shares."""
+    for name, value in (('pre_seq_len', pre_seq_len), ('projection_dim', projection_dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"pet_config.{name} must be a positive integer, got {value!r}")
+    if not isinstance(dropout_prob, (int, float)) or not 0.0 <= dropout_prob < 1.0:
+        raise ConfigError(f"pet_config.dropout_prob must be in [0, 1), got {dropout_prob!r}")
+
+
 class Ptuning2Config(PetConfig):
     """P-Tuning v2: `pre_seq_len` trainable key/value vectors per layer that every token attends to, before its
     own; with `prefix_projection` they come from an embedding through a tanh MLP of `projection_dim` (upstream's
@@ -91,11 +100,7 @@ class Ptuning2Config(PetConfig):
             raise ConfigError(f"Ptuning2Config: pet_type is '{pet_type}'; a Ptuning2Config always has pet_type "
                               f"'ptuning2'")
         super().__init__(pet_type=PetType.P_TUNING_V2.value, **kwargs)
-        for name, value in (('pre_seq_len', pre_seq_len), ('projection_dim', projection_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"pet_config.{name} must be a positive integer, got {value!r}")
-        if not isinstance(dropout_prob, (int, float)) or not 0.0 <= dropout_prob < 1.0:
-            raise ConfigError(f"pet_config.dropout_prob must be in [0, 1), got {dropout_prob!r}")
+        check_prefix_fields(pre_seq_len, projection_dim, dropout_prob)
         self.pre_seq_len = pre_seq_len
         self.prefix_projection = bool(prefix_projection)
         self.projection_dim = projection_dim

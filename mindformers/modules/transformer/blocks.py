@@ -64,6 +64,7 @@ class TransformerBlock(nn.Cell):
             self.cross_attention = cross_attention
         self.ffn_norm = ffn_norm
         self.feed_forward = feed_forward
+        self.ffn_adapter = None          # a PET bottleneck adapter on the MLP output (AdaAdapter sets it)
         self.hidden_dropout = nn.Dropout(p=hidden_dropout) if hidden_dropout else None
         self.drop_path = DropPath(drop_path_rate) if drop_path_rate else None
         self.norm_residual_scale = norm_residual_scale
@@ -76,6 +77,10 @@ class TransformerBlock(nn.Cell):
         if self.norm_residual_scale is not None:
             return normed * self.norm_residual_scale + branch
         return x + branch
+
+    def _ffn(self, x):
+        out = self.feed_forward(x)
+        return out if self.ffn_adapter is None else self.ffn_adapter(out)
 
     def _cross(self, h, encoder_output, cross_bias):
         """The cross-attention residual: keys/values from `encoder_output`, or from the cross KV cache (filled by
@@ -96,24 +101,24 @@ class TransformerBlock(nn.Cell):
         if self.post_norm:
             h = self.attention_norm(self._residual(x, x, self.attention(x, bias, freqs, fill_cache, prefix_key_value,
                                                                          query_input)))
-            return self.ffn_norm(self._residual(h, h, self.feed_forward(h)))
+            return self.ffn_norm(self._residual(h, h, self._ffn(h)))
         normed = self.attention_norm(x)
         h = self._residual(x, normed, self.attention(normed, bias, freqs, fill_cache, prefix_key_value, query_input))
         if self.has_cross_attention:
             h = self._cross(h, encoder_output, cross_bias)
         normed = self.ffn_norm(h)
-        return self._residual(h, normed, self.feed_forward(normed))
+        return self._residual(h, normed, self._ffn(normed))
 
     def decode(self, x, bias, freqs=None, position=None, query_input=None, cross_bias=None):
         if self.post_norm:
             h = self.attention_norm(self._residual(x, x, self.attention.decode(x, bias, freqs, position, query_input)))
-            return self.ffn_norm(self._residual(h, h, self.feed_forward(h)))
+            return self.ffn_norm(self._residual(h, h, self._ffn(h)))
         normed = self.attention_norm(x)
         h = self._residual(x, normed, self.attention.decode(normed, bias, freqs, position, query_input))
         if self.has_cross_attention:
             h = self._cross(h, None, cross_bias)
         normed = self.ffn_norm(h)
-        return self._residual(h, normed, self.feed_forward(normed))
+        return self._residual(h, normed, self._ffn(normed))
 
     def shard(self, dp, mp):
         self.attention_norm.shard((dp, 1, 1))

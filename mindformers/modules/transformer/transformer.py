@@ -526,6 +526,18 @@ def _default_lambda(total_layers):
     return apply
 
 
+def _stack(make_block, num_layers, lambda_func, offset, parallel_config):
+    """`num_layers` blocks from `make_block()`, each given its pipeline stage / fusion group / recompute by
+    `lambda_func` (upstream's default when None)."""
+    blocks = nn.CellList()
+    apply = lambda_func or _default_lambda(None)
+    for layer_id in range(num_layers):
+        block = make_block()
+        apply(block, layer_id=layer_id, layers=num_layers, offset=offset, parallel_config=parallel_config)
+        blocks.append(block)
+    return blocks
+
+
 def _stack_config(owner, parallel_config):
     if not isinstance(parallel_config, TransformerOpParallelConfig):
         raise ConfigTypeError(f"{owner}: parallel_config must be a TransformerOpParallelConfig, got "
@@ -548,15 +560,11 @@ class TransformerEncoder(nn.Cell):
             raise ConfigTypeError(f"{owner}: offset must be a non-negative integer, got {offset!r}")
         layer_config = _stack_config(owner, parallel_config)
         self.num_layers = num_layers
-        self.blocks = nn.CellList()
-        apply = lambda_func or _default_lambda(None)
-        for layer_id in range(num_layers):
-            block = TransformerEncoderLayer(batch_size, hidden_size, ffn_hidden_size, num_heads, seq_length,
-                                            attention_dropout_rate, hidden_dropout_rate, post_layernorm_residual,
-                                            layernorm_compute_type, softmax_compute_type, param_init_type,
-                                            hidden_act, use_past, moe_config, layer_config)
-            apply(block, layer_id=layer_id, layers=num_layers, offset=offset, parallel_config=parallel_config)
-            self.blocks.append(block)
+        self.blocks = _stack(lambda: TransformerEncoderLayer(
+            batch_size, hidden_size, ffn_hidden_size, num_heads, seq_length, attention_dropout_rate,
+            hidden_dropout_rate, post_layernorm_residual, layernorm_compute_type, softmax_compute_type,
+            param_init_type, hidden_act, use_past, moe_config, layer_config), num_layers, lambda_func, offset,
+                             parallel_config)
 
     def construct(self, hidden_states, attention_mask, init_reset=True, batch_valid_length=None):
         present_layer = ()
@@ -579,16 +587,11 @@ class TransformerDecoder(nn.Cell):
         _positive_int(owner, num_layers=num_layers)
         layer_config = _stack_config(owner, parallel_config)
         self.num_layers = num_layers
-        self.blocks = nn.CellList()
-        apply = lambda_func or _default_lambda(None)
-        for layer_id in range(num_layers):
-            block = TransformerDecoderLayer(hidden_size, ffn_hidden_size, num_heads, batch_size, src_seq_length,
-                                            tgt_seq_length, attention_dropout_rate, hidden_dropout_rate,
-                                            post_layernorm_residual, use_past, layernorm_compute_type,
-                                            softmax_compute_type, param_init_type, hidden_act, moe_config,
-                                            layer_config)
-            apply(block, layer_id=layer_id, layers=num_layers, offset=offset, parallel_config=parallel_config)
-            self.blocks.append(block)
+        self.blocks = _stack(lambda: TransformerDecoderLayer(
+            hidden_size, ffn_hidden_size, num_heads, batch_size, src_seq_length, tgt_seq_length,
+            attention_dropout_rate, hidden_dropout_rate, post_layernorm_residual, use_past, layernorm_compute_type,
+            softmax_compute_type, param_init_type, hidden_act, moe_config, layer_config), num_layers, lambda_func,
+                             offset, parallel_config)
 
     def construct(self, hidden_states, attention_mask, encoder_output=None, memory_mask=None, init_reset=True,
                   batch_valid_length=None):

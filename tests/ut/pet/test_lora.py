@@ -131,7 +131,8 @@ def test_build_model_loads_base_checkpoint_into_lora_model(tmp_path):
 
 def test_supported_pet_types():
     assert is_supported_pet_type('lora') and is_supported_pet_type(PetType.LORA)
-    assert not is_supported_pet_type('prefixtuning')
+    assert is_supported_pet_type('prefixtuning') and is_supported_pet_type('adapter')
+    assert not is_supported_pet_type('low_rank_adapter')
 
 
 @pytest.mark.parametrize('overrides, message', [
