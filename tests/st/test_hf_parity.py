@@ -107,7 +107,7 @@ def test_convert_weight_cli_unknown_model_is_one_line_exit_2(tmp_path):
     result = run_convert(['--model', 'gpt9', '--input_path', 'a', '--output_path', 'b'], tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "convert_weight.py: error: unknown --model 'gpt9'; supported: llama, qwen2, gpt2, bloom, glm2, bert, t5, vit, swin, mae, clip"]
+        "convert_weight.py: error: unknown --model 'gpt9'; supported: llama, qwen2, gpt2, bloom, glm2, bert, t5, mt5, vit, swin, mae, clip"]
 
 
 def test_tensor_that_does_not_fit_config_names_tensor_and_both_shapes(tmp_path):
