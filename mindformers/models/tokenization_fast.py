@@ -6,7 +6,6 @@ LLaMA: the sentencepiece BPE model's pieces and merges as a byte-fallback BPE; T
 model."""
 from mindformers.models.bert.bert_tokenizer import BertTokenizer
 from mindformers.models.bloom.bloom_tokenizer import BloomTokenizer
-from mindformers.models.bpe_tokenizer import GPT2_PATTERN
 from mindformers.models.gpt2.gpt2_tokenizer import GPT2Tokenizer
 from mindformers.models.llama.llama_tokenizer import LlamaTokenizer
 from mindformers.models.t5.t5_tokenizer import T5Tokenizer
@@ -37,7 +36,7 @@ class _FastBPE:
         steps = []
         if self.split_digits:
             steps.append(tokenizers.pre_tokenizers.Digits(individual_digits=True))
-        steps.append(tokenizers.pre_tokenizers.Split(tokenizers.Regex(self.pattern.pattern or GPT2_PATTERN),
+        steps.append(tokenizers.pre_tokenizers.Split(tokenizers.Regex(self.pattern.pattern),
                                                      behavior='isolated'))
         steps.append(tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
         backend.pre_tokenizer = tokenizers.pre_tokenizers.Sequence(steps)

@@ -86,7 +86,7 @@ class Linear(nn.Cell):
 
 def _check_positive_int(value, name, owner):
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{owner}: {name} must be a positive integer, got {value!r}")
+        raise ConfigTypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
 
 
 def _check_init_shape(init, shape, name):

@@ -21,7 +21,7 @@ from mindformers.core.parallel_config import (TransformerOpParallelConfig, Trans
                                               EmbeddingOpParallelConfig, OpParallelConfig, MoEParallelConfig,
                                               MoEConfig, default_dpmp_config, default_embedding_parallel_config,
                                               default_moe_config, default_transformer_config)
-from mindformers.modules.layers import Linear, LayerNorm, attention_probs, runtime_dtype_name
+from mindformers.modules.layers import Linear, LayerNorm, attention_probs, runtime_dtype_name, _check_positive_int
 from mindformers.tools.dtype import runtime_dtype
 from mindformers.tools.errors import ConfigError, ConfigTypeError
 
@@ -38,8 +38,7 @@ _FLOATS = ('float32', 'float16', 'bfloat16')
 # ------------------------------------------------------------------------------------------------ argument checks
 def _positive_int(owner, **values):
     for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigTypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
+        _check_positive_int(value, name, owner)
 
 
 def _rate(owner, **values):
